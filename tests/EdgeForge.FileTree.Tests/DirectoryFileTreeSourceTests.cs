@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using EdgeForge.FileTree;
+
+namespace EdgeForge.FileTree.Tests;
+
+public sealed class DirectoryFileTreeSourceTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ef-tree-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Reads_kinds_modes_links_and_contents_as_lstat_sees_them()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "usr/bin"));
+        File.WriteAllText(Path.Combine(_root, "usr/bin/tool"), "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(Path.Combine(_root, "usr/bin/tool"), (UnixFileMode)Convert.ToInt32("4755", 8));
+        File.CreateSymbolicLink(Path.Combine(_root, "usr/bin/alias"), "tool");
+        Run("ln", Path.Combine(_root, "usr/bin/tool"), Path.Combine(_root, "usr/bin/zz-second-name"));
+        File.WriteAllBytes(Path.Combine(_root, "empty"), []);
+        Run("mkfifo", Path.Combine(_root, "pipe"));
+
+        var source = new DirectoryFileTreeSource(_root);
+
+        source.Entries.Select(e => e.Path).ShouldBe(["empty", "pipe", "usr", "usr/bin", "usr/bin/alias", "usr/bin/tool", "usr/bin/zz-second-name"]);
+        var tool = source.Entries.Single(e => e.Path == "usr/bin/tool");
+        tool.Kind.ShouldBe(FileTreeEntryKind.RegularFile);
+        tool.Mode.ShouldBe(Convert.ToInt32("4755", 8));
+        tool.Size.ShouldBe(18);
+        source.Entries.Single(e => e.Path == "usr/bin/alias").ShouldSatisfyAllConditions(
+            e => e.Kind.ShouldBe(FileTreeEntryKind.Symlink), e => e.LinkTarget.ShouldBe("tool"));
+        source.Entries.Single(e => e.Path == "usr/bin/zz-second-name").ShouldSatisfyAllConditions(
+            e => e.Kind.ShouldBe(FileTreeEntryKind.Hardlink), e => e.LinkTarget.ShouldBe("usr/bin/tool"));
+        source.Entries.Single(e => e.Path == "pipe").Kind.ShouldBe(FileTreeEntryKind.Fifo);
+
+        var delivered = new List<(string, string)>();
+        await source.ReadContentsAsync(async (entry, stream, ct) =>
+        {
+            using var reader = new StreamReader(stream);
+            delivered.Add((entry.Path, await reader.ReadToEndAsync(ct)));
+        });
+        delivered.ShouldBe([("empty", ""), ("usr/bin/tool", "#!/bin/sh\necho hi\n")]);
+    }
+
+    [Fact]
+    public void Reads_user_extended_attributes()
+    {
+        var file = Path.Combine(_root, "labelled");
+        File.WriteAllText(file, "x");
+        Run("setfattr", "-n", "user.edgeforge", "-v", "yes", file);
+
+        var entry = new DirectoryFileTreeSource(_root).Entries.Single();
+
+        entry.ExtendedAttributes.Keys.ShouldContain("user.edgeforge");
+        System.Text.Encoding.ASCII.GetString(entry.ExtendedAttributes["user.edgeforge"]).ShouldBe("yes");
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
+        process.WaitForExit();
+        process.ExitCode.ShouldBe(0, $"{program} failed: {process.StandardError.ReadToEnd()}");
+    }
+}
