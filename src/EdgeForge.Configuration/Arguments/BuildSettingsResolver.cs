@@ -1,0 +1,483 @@
+using System.Text.RegularExpressions;
+using EdgeForge.Configuration.Diagnostics;
+
+namespace EdgeForge.Configuration.Arguments;
+
+/// <summary>Turns raw build arguments into <see cref="BuildSettings"/>, checking every key's syntax and the rules between keys.</summary>
+public sealed partial class BuildSettingsResolver
+{
+    public static readonly IReadOnlyList<string> K8sDistributions = ["k3s", "rke2", "kubeadm", "kubeadm-fips", "nodeadm", "canonical"];
+    public static readonly IReadOnlyList<string> Architectures = ["amd64", "arm64"];
+
+    private static readonly Dictionary<string, string> UbuntuVersions = new()
+    {
+        ["20"] = "20.04", ["20.04"] = "20.04", ["22"] = "22.04", ["22.04"] = "22.04", ["24"] = "24.04", ["24.04"] = "24.04",
+    };
+
+    private static readonly Dictionary<string, string> ArchitectureAliases = new()
+    {
+        ["x86_64"] = "amd64", ["x86-64"] = "amd64", ["x64"] = "amd64", ["aarch64"] = "arm64", ["arm"] = "arm64",
+    };
+
+    private readonly BuildArguments _arguments;
+    private readonly DiagnosticBag _diagnostics;
+
+    private BuildSettingsResolver(BuildArguments arguments, DiagnosticBag diagnostics)
+    {
+        _arguments = arguments;
+        _diagnostics = diagnostics;
+    }
+
+    /// <summary>The settings, or null when any key is invalid (every problem is in <paramref name="diagnostics"/>).</summary>
+    public static BuildSettings? Resolve(BuildArguments arguments, DiagnosticBag diagnostics)
+    {
+        var before = diagnostics.Errors.Count();
+        var settings = new BuildSettingsResolver(arguments, diagnostics).ResolveAll();
+        return diagnostics.Errors.Count() > before ? null : settings;
+    }
+
+    private BuildSettings ResolveAll()
+    {
+        var osDistribution = Value("OS_DISTRIBUTION", "ubuntu");
+        if (!OsNamePattern().IsMatch(osDistribution))
+        {
+            Error("OS_DISTRIBUTION", $"'{osDistribution}' is not a valid operating system name", "use ubuntu, opensuse-leap, rhel, sles, or a lowercase name");
+        }
+
+        var baseImage = Optional("BASE_IMAGE");
+        if (baseImage is not null && ReferenceSyntax.ImageReferenceProblem(baseImage) is { } baseProblem)
+        {
+            Error("BASE_IMAGE", $"'{baseImage}' {baseProblem}", "use registry/repository:tag or registry/repository@sha256:…");
+        }
+
+        if (baseImage is null && osDistribution is not ("ubuntu" or "opensuse-leap"))
+        {
+            Error("OS_DISTRIBUTION", $"'{osDistribution}' has no default base image, so BASE_IMAGE is required",
+                "set BASE_IMAGE to a Kairos-ified image of that OS, or use ubuntu or opensuse-leap");
+        }
+
+        var k8sDistribution = Value("K8S_DISTRIBUTION", "k3s");
+        if (!K8sDistributions.Contains(k8sDistribution))
+        {
+            var suggestion = NearestName.Find(k8sDistribution, K8sDistributions);
+            Error("K8S_DISTRIBUTION", $"'{k8sDistribution}' is not a supported distribution",
+                (suggestion is null ? "" : $"did you mean {suggestion}? ") + $"use one of {string.Join(", ", K8sDistributions)}");
+        }
+        else if (k8sDistribution == "canonical")
+        {
+            Warning("K8S_DISTRIBUTION", "canonical is a tech preview; do not use it for production workloads");
+        }
+
+        var settings = new BuildSettings
+        {
+            CustomTag = CustomTag(),
+            ImageRegistry = ImageRegistry(),
+            OsDistribution = osDistribution,
+            ImageRepo = ImageRepo(osDistribution),
+            OsVersion = OsVersion(osDistribution, baseImage),
+            K8sDistribution = k8sDistribution,
+            K8sVersion = K8sVersion(),
+            IsoName = IsoName(),
+            Arch = Arch(),
+            PeVersion = PeVersion(),
+            BaseImage = baseImage,
+            FipsEnabled = Bool("FIPS_ENABLED", false),
+            UpdateKernel = Bool("UPDATE_KERNEL", false),
+            TwoNode = Bool("TWO_NODE", false),
+            CisHardening = Bool("CIS_HARDENING", false),
+            HttpProxy = ProxyUrl("HTTP_PROXY"),
+            HttpsProxy = ProxyUrl("HTTPS_PROXY"),
+            NoProxy = NoProxy(),
+            ProxyCertPath = ProxyCertPath(),
+            ClusterConfig = Optional("CLUSTERCONFIG"),
+            EdgeCustomConfig = Optional("EDGE_CUSTOM_CONFIG") ?? BuildArgumentCatalog.DefaultEdgeCustomConfig,
+            ForceInteractiveInstall = Bool("FORCE_INTERACTIVE_INSTALL", false),
+            DisableSelinux = Bool("DISABLE_SELINUX", true),
+            BundleK8sAndAgentProvider = Bool("BUNDLE_K8S_AND_AGENT_PROVIDER", true),
+            K8sProviderSource = K8sProviderSource(),
+            BootAssets = Optional("BOOT_ASSETS"),
+            BaseImageMirror = BaseImageMirror(),
+            SquashFsCompression = SquashFsCompression(),
+        };
+
+        CheckCrossFieldRules(settings);
+        return settings;
+    }
+
+    private void CheckCrossFieldRules(BuildSettings settings)
+    {
+        if (settings.FipsEnabled)
+        {
+            if (settings.K8sDistribution is not ("rke2" or "kubeadm-fips"))
+            {
+                Error("FIPS_ENABLED", $"FIPS builds need K8S_DISTRIBUTION rke2 or kubeadm-fips, not {settings.K8sDistribution}",
+                    "set K8S_DISTRIBUTION=rke2 or K8S_DISTRIBUTION=kubeadm-fips");
+            }
+
+            if (settings.BaseImage is null)
+            {
+                Error("FIPS_ENABLED", "FIPS builds need BASE_IMAGE (a FIPS-enabled base OS image)", "set BASE_IMAGE to your FIPS base image");
+            }
+
+            if (settings.UpdateKernel)
+            {
+                Error("UPDATE_KERNEL", "cannot be true in a FIPS build: a newer kernel is not FIPS-certified", "set UPDATE_KERNEL=false");
+            }
+        }
+
+        if (settings.CisHardening && settings.OsDistribution != "ubuntu")
+        {
+            Error("CIS_HARDENING", $"CIS hardening is available for Ubuntu only, not {settings.OsDistribution}", "set CIS_HARDENING=false");
+        }
+
+        if (settings.TwoNode && !settings.CustomTag.Contains("two-node", StringComparison.Ordinal) &&
+            !settings.CustomTag.Contains("2node", StringComparison.Ordinal))
+        {
+            Warning("TWO_NODE", "two-node images cannot be changed to single-node later, and nothing in the tag says so",
+                "consider a CUSTOM_TAG that marks it, e.g. CUSTOM_TAG=two-node");
+        }
+
+        var nvidia = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);
+        var amd = Bool("INSTALL_AMD_GPU_DRIVERS", false);
+        if (nvidia && amd)
+        {
+            Error("INSTALL_AMD_GPU_DRIVERS", "INSTALL_NVIDIA_GPU_DRIVERS and INSTALL_AMD_GPU_DRIVERS are mutually exclusive",
+                "set one of them to false");
+        }
+        else if (nvidia || amd)
+        {
+            var key = nvidia ? "INSTALL_NVIDIA_GPU_DRIVERS" : "INSTALL_AMD_GPU_DRIVERS";
+            Error(key, "GPU driver pre-install is not supported by this version of edgeforge; the images would ship without drivers",
+                $"set {key}=false, or add the drivers with RUN lines in the Dockerfile");
+        }
+
+        // The Secure Boot options only matter to Trusted Boot builds, but a typo in their values is still a typo.
+        foreach (var key in new[] { "UKI_BRING_YOUR_OWN_KEYS", "INCLUDE_MS_SECUREBOOT_KEYS", "AUTO_ENROLL_SECUREBOOT_KEYS" })
+        {
+            _ = Bool(key, false);
+        }
+
+        if (Bool("IS_UKI", false))
+        {
+            Error("IS_UKI", "Trusted Boot (unified kernel image) builds are not supported by this version of edgeforge",
+                "set IS_UKI=false to build the standard installer and provider images");
+        }
+
+        if (settings.ImageRepo.Length > 0 && settings.ImageRegistry.Length > 0)
+        {
+            var sample = $"{settings.K8sDistribution}-{settings.K8sVersion ?? "1.00.00"}-{settings.PeVersion}" +
+                (settings.CustomTag.Length > 0 ? "-" + settings.CustomTag : "");
+            if (sample.Length > ReferenceSyntax.MaxTagLength)
+            {
+                Error("CUSTOM_TAG", $"makes provider image tags longer than {ReferenceSyntax.MaxTagLength} characters ({sample.Length})",
+                    "shorten CUSTOM_TAG");
+            }
+        }
+    }
+
+    private string CustomTag()
+    {
+        var tag = Value("CUSTOM_TAG", "demo");
+        if (tag.Length > 0 && !CustomTagPattern().IsMatch(tag))
+        {
+            Error("CUSTOM_TAG", $"'{tag}' would make an invalid image tag",
+                "use lowercase letters, digits, '-', '_' and '.' only (e.g. palette-learn)");
+        }
+
+        return tag;
+    }
+
+    private string ImageRegistry()
+    {
+        var registry = Optional("IMAGE_REGISTRY");
+        if (registry is null)
+        {
+            Error("IMAGE_REGISTRY", "is not set; every provider image is named after it",
+                "set IMAGE_REGISTRY to your registry (and namespace), e.g. IMAGE_REGISTRY=registry.example.com/edge or IMAGE_REGISTRY=ttl.sh");
+            return "";
+        }
+
+        if (ReferenceSyntax.RegistryProblem(registry) is { } problem)
+        {
+            Error("IMAGE_REGISTRY", $"'{registry}' {problem}", "use host[:port][/namespace], e.g. registry.example.com:5000/edge");
+        }
+
+        return registry;
+    }
+
+    private string ImageRepo(string osDistribution)
+    {
+        var repo = Optional("IMAGE_REPO") ?? osDistribution;
+        if (!ReferenceSyntax.IsRepositoryPath(repo))
+        {
+            Error("IMAGE_REPO", $"'{repo}' is not a valid repository name", "use lowercase letters, digits and '.', '_', '-' between them; '/' separates path parts");
+        }
+
+        return repo;
+    }
+
+    private string OsVersion(string osDistribution, string? baseImage)
+    {
+        var version = Value("OS_VERSION", "22.04");
+        switch (osDistribution)
+        {
+            case "ubuntu" when UbuntuVersions.TryGetValue(version, out var normalised):
+                return normalised;
+            case "ubuntu" when baseImage is null:
+                Error("OS_VERSION", $"Ubuntu {version} has no default base image", "use 20.04, 22.04 or 24.04 (or 20, 22, 24), or set BASE_IMAGE");
+                return version;
+            case "opensuse-leap" when version is "15.6":
+                return version;
+            case "opensuse-leap" when baseImage is null:
+                Error("OS_VERSION", $"openSUSE Leap {version} has no default base image", "use 15.6, or set BASE_IMAGE");
+                return version;
+            default:
+                if (!OsVersionPattern().IsMatch(version))
+                {
+                    Error("OS_VERSION", $"'{version}' is not a valid version", "use digits and dots, e.g. 9.4");
+                }
+
+                return version;
+        }
+    }
+
+    private string? K8sVersion()
+    {
+        var version = Optional("K8S_VERSION");
+        if (version is null)
+        {
+            return null;
+        }
+
+        if (version.StartsWith('v') && SemanticVersionPattern().IsMatch(version[1..]))
+        {
+            Error("K8S_VERSION", $"'{version}' has a leading 'v'", $"write {version[1..]}");
+        }
+        else if (version.Contains('+'))
+        {
+            Error("K8S_VERSION", $"'{version}' has a build suffix", $"write {version[..version.IndexOf('+')]}; the distribution adds its own suffix");
+        }
+        else if (!SemanticVersionPattern().IsMatch(version))
+        {
+            Error("K8S_VERSION", $"'{version}' is not a version of the form x.y.z", "e.g. K8S_VERSION=1.27.2");
+        }
+
+        return version;
+    }
+
+    private string IsoName()
+    {
+        var name = Value("ISO_NAME", "palette-edge-installer");
+        if (!IsoNamePattern().IsMatch(name))
+        {
+            Error("ISO_NAME", $"'{name}' is not a valid ISO name", "use lowercase letters, digits, '-' and '_' (no spaces, no .iso)");
+        }
+
+        return name;
+    }
+
+    private string Arch()
+    {
+        var arch = Value("ARCH", "amd64");
+        if (!Architectures.Contains(arch))
+        {
+            var hint = ArchitectureAliases.TryGetValue(arch, out var alias) ? $"write ARCH={alias}" : "use amd64 or arm64";
+            Error("ARCH", $"'{arch}' is not a supported architecture", hint);
+        }
+
+        return arch;
+    }
+
+    private string PeVersion()
+    {
+        var version = Value("PE_VERSION", BuildArgumentCatalog.PinnedAgentVersion);
+        if (!PeVersionPattern().IsMatch(version))
+        {
+            var hint = SemanticVersionPattern().IsMatch(version) ? $"write v{version}" : "use vX.Y.Z, e.g. v4.4.12";
+            Error("PE_VERSION", $"'{version}' is not an agent version", hint);
+        }
+
+        return version;
+    }
+
+    private string ProxyUrl(string key)
+    {
+        var value = Value(key, "");
+        if (value.Length == 0)
+        {
+            return value;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Host.Length == 0 ||
+            uri.Scheme is not ("http" or "https" or "socks5" or "socks5h"))
+        {
+            // The value may carry credentials: never echo it.
+            Error(key, "is not a proxy URL", "use http://host:port (https:// and socks5:// also work)");
+        }
+
+        return value;
+    }
+
+    private string NoProxy()
+    {
+        var value = Value("NO_PROXY", "");
+        foreach (var entry in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!NoProxyEntryPattern().IsMatch(entry))
+            {
+                Error("NO_PROXY", $"'{entry}' is not a host, domain, IP address or CIDR", "list entries like localhost,.example.com,10.0.0.0/8 separated by commas");
+            }
+        }
+
+        return value;
+    }
+
+    private string? ProxyCertPath()
+    {
+        var path = Optional("PROXY_CERT_PATH");
+        if (path is null)
+        {
+            return null;
+        }
+
+        Warning("PROXY_CERT_PATH", "is deprecated", "put the certificate into the certs/ directory instead (any number of PEM files)");
+        if (!Path.IsPathRooted(path))
+        {
+            Error("PROXY_CERT_PATH", $"'{path}' is not an absolute path", "give the absolute path of the PEM file, or move it into certs/");
+        }
+
+        return path;
+    }
+
+    private string? K8sProviderSource()
+    {
+        var template = Optional("K8S_PROVIDER_SOURCE");
+        if (template is null)
+        {
+            return null;
+        }
+
+        foreach (Match placeholder in PlaceholderPattern().Matches(template))
+        {
+            if (placeholder.Value is not ("{distribution}" or "{version}" or "{arch}"))
+            {
+                Error("K8S_PROVIDER_SOURCE", $"unknown placeholder {placeholder.Value}", "the placeholders are {distribution}, {version} and {arch}");
+                return template;
+            }
+        }
+
+        if (!template.Contains("{version}", StringComparison.Ordinal))
+        {
+            Error("K8S_PROVIDER_SOURCE", "has no {version} placeholder, so every Kubernetes version would get the same binaries",
+                "e.g. registry.example.com/edge/k8s-{distribution}:{version}");
+        }
+
+        var sample = template.Replace("{distribution}", "k3s").Replace("{version}", "1.30.0").Replace("{arch}", "amd64");
+        if (ReferenceSyntax.ImageReferenceProblem(sample) is { } problem)
+        {
+            Error("K8S_PROVIDER_SOURCE", $"does not give a valid image reference: '{sample}' {problem}",
+                "e.g. registry.example.com/edge/k8s-{distribution}:{version}");
+        }
+
+        return template;
+    }
+
+    private string? BaseImageMirror()
+    {
+        var mirror = Optional("BASE_IMAGE_MIRROR");
+        if (mirror is not null && ReferenceSyntax.RegistryProblem(mirror) is { } problem)
+        {
+            Error("BASE_IMAGE_MIRROR", $"'{mirror}' {problem}", "use host[:port][/namespace]");
+        }
+
+        return mirror;
+    }
+
+    private SquashFsCompression SquashFsCompression()
+    {
+        var value = Value("SQUASHFS_COMPRESSION", "zstd:3");
+        var match = CompressionPattern().Match(value);
+        if (!match.Success)
+        {
+            Error("SQUASHFS_COMPRESSION", $"'{value}' is not a compressor", "use zstd, zstd:N (1-22), gzip or gzip:N (1-9)");
+            return new SquashFsCompression(SquashFsCompressor.Zstd, 3);
+        }
+
+        var compressor = match.Groups[1].Value == "gzip" ? SquashFsCompressor.Gzip : SquashFsCompressor.Zstd;
+        var (defaultLevel, maxLevel) = compressor == SquashFsCompressor.Gzip ? (9, 9) : (3, 22);
+        var level = match.Groups[2].Success ? int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : defaultLevel;
+        if (level < 1 || level > maxLevel)
+        {
+            Error("SQUASHFS_COMPRESSION", $"level {level} is out of range for {match.Groups[1].Value}", $"use a level from 1 to {maxLevel}");
+        }
+
+        return new SquashFsCompression(compressor, level);
+    }
+
+    private bool Bool(string key, bool fallback)
+    {
+        var value = Optional(key);
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        if (string.Equals(value, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (string.Equals(value, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        Error(key, $"'{value}' is not a boolean", "write true or false");
+        return fallback;
+    }
+
+    /// <summary>The explicit value, or the default when the key is unset.</summary>
+    private string Value(string key, string fallback) => _arguments.Get(key)?.Value ?? fallback;
+
+    /// <summary>The explicit value, or null when the key is unset or empty (CanvOS treats <c>KEY=</c> as unset).</summary>
+    private string? Optional(string key) => _arguments.Get(key)?.Value is { Length: > 0 } value ? value : null;
+
+    private void Error(string key, string message, string hint)
+    {
+        var (file, line) = _arguments.LocationOf(key);
+        _diagnostics.Error(file, message, line, key, hint);
+    }
+
+    private void Warning(string key, string message, string hint = "")
+    {
+        var (file, line) = _arguments.LocationOf(key);
+        _diagnostics.Warning(file, message, line, key, hint.Length == 0 ? null : hint);
+    }
+
+    [GeneratedRegex("^[a-z0-9_.-]+$")]
+    private static partial Regex CustomTagPattern();
+
+    [GeneratedRegex("^[a-z0-9_-]+$")]
+    private static partial Regex IsoNamePattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
+    private static partial Regex OsNamePattern();
+
+    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._-]*$")]
+    private static partial Regex OsVersionPattern();
+
+    [GeneratedRegex(@"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")]
+    public static partial Regex SemanticVersionPattern();
+
+    [GeneratedRegex(@"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$")]
+    private static partial Regex PeVersionPattern();
+
+    [GeneratedRegex(@"^(\*|\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?|\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?(:\d{1,5})?|\[?[0-9A-Fa-f:]+\]?(/\d{1,3})?)$")]
+    private static partial Regex NoProxyEntryPattern();
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex PlaceholderPattern();
+
+    [GeneratedRegex(@"^(zstd|gzip)(?::(\d{1,3}))?$")]
+    private static partial Regex CompressionPattern();
+}

@@ -1,0 +1,294 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using EdgeForge.Configuration.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace EdgeForge.Configuration.Inputs;
+
+/// <summary>A CA certificate file to trust while building and to install into the image trust store.</summary>
+public sealed record CertificateFile(string Path, string DisplayName, IReadOnlyList<string> Subjects);
+
+/// <summary>The content-signing public key of <c>EDGE_CUSTOM_CONFIG</c>; <see cref="KeyBits"/> is 0 when no key is configured.</summary>
+public sealed record EdgeCustomConfigFile(string Path, string DisplayName, int KeyBits);
+
+public sealed record ClusterConfigFile(string Path, string DisplayName, long Size, int EntryCount);
+
+public sealed record ContentBundleFile(string Path, string DisplayName, long Size);
+
+/// <summary>Up-front checks of the project's files other than <c>.arg</c>, user data and the Dockerfile (EDGEFORGE.md §2).</summary>
+public static class ProjectInputs
+{
+    private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
+
+    /// <summary>Every file of <c>certs/</c> (hidden files aside) must hold PEM X.509 certificates; so must <c>PROXY_CERT_PATH</c>.</summary>
+    public static IReadOnlyList<CertificateFile> Certificates(string projectDirectory, string? proxyCertPath, DiagnosticBag diagnostics)
+    {
+        var files = new List<(string Path, string Display)>();
+        var certs = Path.Combine(projectDirectory, "certs");
+        if (Directory.Exists(certs))
+        {
+            files.AddRange(Directory.EnumerateFiles(certs)
+                .Where(f => !Path.GetFileName(f).StartsWith('.'))
+                .Order(StringComparer.Ordinal)
+                .Select(f => (f, "certs/" + Path.GetFileName(f))));
+        }
+
+        if (proxyCertPath is not null)
+        {
+            if (File.Exists(proxyCertPath))
+            {
+                files.Add((proxyCertPath, proxyCertPath));
+            }
+            else
+            {
+                diagnostics.Error(".arg", $"'{proxyCertPath}' does not exist", key: "PROXY_CERT_PATH", hint: "fix the path, or move the certificate into certs/");
+            }
+        }
+
+        var result = new List<CertificateFile>();
+        foreach (var (path, display) in files)
+        {
+            var text = ReadSmallText(path, display, diagnostics);
+            if (text is null)
+            {
+                continue;
+            }
+
+            var (certificates, problem) = PemCertificates.Parse(text);
+            if (problem is not null)
+            {
+                diagnostics.Error(display, problem, hint: "certs/ may hold only PEM CA certificates (.crt/.pem); convert DER with: openssl x509 -inform der -in FILE -out FILE.crt");
+                continue;
+            }
+
+            foreach (var certificate in certificates)
+            {
+                if (certificate.NotAfter < DateTime.UtcNow)
+                {
+                    diagnostics.Warning(display, $"certificate '{certificate.Subject}' expired on {certificate.NotAfter:yyyy-MM-dd}");
+                }
+            }
+
+            result.Add(new CertificateFile(path, display, certificates.Select(c => c.Subject).ToList()));
+            foreach (var certificate in certificates)
+            {
+                certificate.Dispose();
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// <c>content.signing.publicKey.base64EncodedValue</c> must be base64 of a PEM RSA public key; empty means no key.
+    /// A missing file at the default path means no key (CanvOS copies it only if present).
+    /// </summary>
+    public static EdgeCustomConfigFile? EdgeCustomConfig(string projectDirectory, string relativePath, bool isDefaultPath, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(projectDirectory, relativePath);
+        if (!File.Exists(path))
+        {
+            if (!isDefaultPath)
+            {
+                diagnostics.Error(".arg", $"'{relativePath}' does not exist", key: "EDGE_CUSTOM_CONFIG",
+                    hint: "fix the path, or create the file with: edgeforge keys generate");
+            }
+
+            return null;
+        }
+
+        var text = ReadSmallText(path, relativePath, diagnostics);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            diagnostics.Error(relativePath, "invalid YAML", (int)e.Start.Line, column: (int)e.Start.Column, hint: "check the indentation (spaces only)");
+            return null;
+        }
+
+        const string keyPath = "content.signing.publicKey.base64EncodedValue";
+        YamlNode? node = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        foreach (var key in keyPath.Split('.'))
+        {
+            node = node is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
+        }
+
+        if (node is null)
+        {
+            diagnostics.Error(relativePath, $"has no {keyPath}", 1, hint: "see the CanvOS .edge-custom-config.yaml template, or run: edgeforge keys generate");
+            return null;
+        }
+
+        if (node is not YamlScalarNode scalar)
+        {
+            diagnostics.Error(relativePath, "expected a base64 string", (int)node.Start.Line, key: keyPath);
+            return null;
+        }
+
+        var value = scalar.Value ?? "";
+        if (value.Length == 0 || value == "null")
+        {
+            return new EdgeCustomConfigFile(path, relativePath, 0);
+        }
+
+        byte[] pem;
+        try
+        {
+            pem = Convert.FromBase64String(value);
+        }
+        catch (FormatException)
+        {
+            diagnostics.Error(relativePath, "is not valid base64", (int)node.Start.Line, key: keyPath, hint: "encode the PEM public key with: base64 -w0 public.pem");
+            return null;
+        }
+
+        var pemText = System.Text.Encoding.ASCII.GetString(pem);
+        if (!pemText.Contains("-----BEGIN PUBLIC KEY-----", StringComparison.Ordinal) && !pemText.Contains("-----BEGIN RSA PUBLIC KEY-----", StringComparison.Ordinal))
+        {
+            var hint = pemText.Contains("PRIVATE KEY", StringComparison.Ordinal)
+                ? "this is a PRIVATE key: never embed it; use the public key (openssl rsa -in private.pem -pubout)"
+                : "the decoded value must be a PEM public key (-----BEGIN PUBLIC KEY-----)";
+            diagnostics.Error(relativePath, "does not decode to a PEM public key", (int)node.Start.Line, key: keyPath, hint: hint);
+            return null;
+        }
+
+        using var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(pemText);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            diagnostics.Error(relativePath, "decodes to a PEM public key that is not an RSA key", (int)node.Start.Line, key: keyPath,
+                hint: "content signing uses RSA keys: edgeforge keys generate");
+            return null;
+        }
+
+        if (rsa.KeySize < 2048)
+        {
+            diagnostics.Error(relativePath, $"the RSA key has {rsa.KeySize} bits; at least 2048 are needed", (int)node.Start.Line, key: keyPath,
+                hint: "generate a new pair: edgeforge keys generate");
+        }
+
+        return new EdgeCustomConfigFile(path, relativePath, rsa.KeySize);
+    }
+
+    /// <summary>
+    /// <c>CLUSTERCONFIG</c> must be a gzip-compressed tar. A missing file is a warning, not an error: CanvOS's own
+    /// template sets <c>CLUSTERCONFIG=spc.tgz</c> and embeds it only if it exists.
+    /// </summary>
+    public static ClusterConfigFile? ClusterConfig(string projectDirectory, string relativePath, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(projectDirectory, relativePath);
+        if (!File.Exists(path))
+        {
+            diagnostics.Warning(".arg", $"'{relativePath}' does not exist: the ISO will carry no cluster definition", key: "CLUSTERCONFIG",
+                hint: "export the cluster definition to that path, or remove CLUSTERCONFIG");
+            return null;
+        }
+
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> magic = stackalloc byte[2];
+            if (file.Read(magic) < 2 || magic[0] != 0x1F || magic[1] != 0x8B)
+            {
+                diagnostics.Error(relativePath, "is not gzip-compressed", key: "CLUSTERCONFIG", hint: "the cluster definition is the .tgz exported from Palette");
+                return null;
+            }
+
+            file.Position = 0;
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            using var tar = new TarReader(gzip);
+            var entries = 0;
+            while (tar.GetNextEntry() is not null)
+            {
+                entries++;
+            }
+
+            if (entries == 0)
+            {
+                diagnostics.Error(relativePath, "is an empty archive", key: "CLUSTERCONFIG", hint: "export the cluster definition again");
+                return null;
+            }
+
+            return new ClusterConfigFile(path, relativePath, new FileInfo(path).Length, entries);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            diagnostics.Error(relativePath, "is not a valid gzip-compressed tar archive (" + e.Message.TrimEnd('.') + ")", key: "CLUSTERCONFIG",
+                hint: "the cluster definition is the .tgz exported from Palette");
+            return null;
+        }
+    }
+
+    /// <summary>Content bundles: every <c>*.zst</c> file in a <c>content-*</c> folder, each starting with the zstd frame magic (RFC 8878 §3.1.1).</summary>
+    public static IReadOnlyList<ContentBundleFile> ContentBundles(string projectDirectory, DiagnosticBag diagnostics)
+    {
+        var result = new List<ContentBundleFile>();
+        var magic = new byte[ZstdMagic.Length];
+        foreach (var folder in Directory.EnumerateDirectories(projectDirectory, "content-*").Order(StringComparer.Ordinal))
+        {
+            var folderName = Path.GetFileName(folder);
+            var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+            var bundles = files.Where(f => f.EndsWith(".zst", StringComparison.Ordinal)).ToList();
+            if (bundles.Count == 0)
+            {
+                diagnostics.Warning(folderName, "holds no .zst content bundle and is ignored", hint: "put the bundle built by 'edgeforge content build' here");
+            }
+
+            foreach (var other in files.Except(bundles).Where(f => !f.EndsWith(".sig", StringComparison.Ordinal)))
+            {
+                diagnostics.Warning(Relative(projectDirectory, other), "is not a .zst content bundle and is not embedded");
+            }
+
+            foreach (var bundle in bundles)
+            {
+                var display = Relative(projectDirectory, bundle);
+                using var stream = File.OpenRead(bundle);
+                if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < magic.Length || !magic.AsSpan().SequenceEqual(ZstdMagic))
+                {
+                    diagnostics.Error(display, "is not zstd-compressed (wrong magic bytes)", hint: "content bundles are .zst files made by 'edgeforge content build' or Palette's content builder");
+                    continue;
+                }
+
+                result.Add(new ContentBundleFile(bundle, display, stream.Length));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads a small input file; a huge one is surely the wrong file.</summary>
+    internal static string? ReadSmallText(string path, string display, DiagnosticBag diagnostics, long limit = 4 << 20)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > limit)
+        {
+            diagnostics.Error(display, $"is {info.Length} bytes, too large for this kind of file", hint: "check that the right file is named");
+            return null;
+        }
+
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(display, "cannot be read: " + e.Message);
+            return null;
+        }
+    }
+
+    internal static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
+}

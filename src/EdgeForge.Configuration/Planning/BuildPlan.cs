@@ -1,0 +1,47 @@
+using EdgeForge.Configuration.Arguments;
+using EdgeForge.Configuration.Dockerfiles;
+using EdgeForge.Configuration.Inputs;
+using EdgeForge.Configuration.UserData;
+
+namespace EdgeForge.Configuration.Planning;
+
+/// <summary>One provider image: <c>IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]</c> (EDGEFORGE.md §4).</summary>
+public sealed record ProviderImagePlan(string Reference, string Repository, string Tag, string K8sDistribution, string K8sVersion, string? K8sSource);
+
+/// <summary>Where the installer ISO goes and what shapes it.</summary>
+public sealed record IsoPlan(string Path, string ChecksumPath, string VolumeId, SquashFsCompression RootfsCompression, int DefaultBootEntry);
+
+public sealed record UserDataFile(string Path, string DisplayName, UserDataSummary Summary);
+
+/// <summary>Everything the ISO embeds besides the OS.</summary>
+public sealed record EmbeddedInputs(
+    UserDataFile? UserData,
+    EdgeCustomConfigFile? EdgeCustomConfig,
+    ClusterConfigFile? ClusterConfig,
+    IReadOnlyList<ContentBundleFile> ContentBundles,
+    IReadOnlyList<CertificateFile> Certificates);
+
+/// <summary>A rough disk need, with its parts, so a 58-image matrix does not discover a full disk at image 40.</summary>
+public sealed record DiskEstimate(long TotalBytes, IReadOnlyList<KeyValuePair<string, long>> Parts);
+
+/// <summary>
+/// The resolved, validated build: every later stage reads only this (style.md: Talos imager profiles). Built by
+/// <see cref="ProjectLoader"/> only when no input has an error.
+/// </summary>
+public sealed record BuildPlan
+{
+    public required string ProjectDirectory { get; init; }
+    public required BuildSettings Settings { get; init; }
+
+    /// <summary>The base image reference actually used, and whether it is the OS default (true) or <c>BASE_IMAGE</c> (false).</summary>
+    public required string BaseImage { get; init; }
+    public required bool BaseImageIsDefault { get; init; }
+
+    public required string KubernetesVersionSource { get; init; }
+    public required int KubernetesVersionsAvailable { get; init; }
+    public required IReadOnlyList<ProviderImagePlan> ProviderImages { get; init; }
+    public required IsoPlan Iso { get; init; }
+    public required EmbeddedInputs Inputs { get; init; }
+    public required DockerfileCustomisations Customisations { get; init; }
+    public required DiskEstimate Estimate { get; init; }
+}

@@ -1,0 +1,273 @@
+using EdgeForge.Configuration.Arguments;
+using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Dockerfiles;
+using EdgeForge.Configuration.Inputs;
+using EdgeForge.Configuration.Kubernetes;
+using EdgeForge.Configuration.UserData;
+
+namespace EdgeForge.Configuration.Planning;
+
+/// <summary>What the command line adds to a project directory.</summary>
+public sealed record ProjectOptions
+{
+    /// <summary><c>--build-arg KEY=VALUE</c>, overriding the <c>.arg</c> file and the environment.</summary>
+    public IReadOnlyDictionary<string, string> BuildArguments { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>--k8s-version a,b</c>: build only these of the selected versions.</summary>
+    public IReadOnlyList<string> K8sVersionFilter { get; init; } = [];
+
+    /// <summary>Environment lookup (tests pass their own, so the machine's environment never leaks into them).</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+}
+
+/// <summary>Everything validation found, and the plan when nothing was an error.</summary>
+public sealed record ProjectLoadResult(BuildPlan? Plan, DiagnosticBag Diagnostics);
+
+/// <summary>
+/// Reads and validates a CanvOS-style project directory — every input, every problem at once — and resolves the
+/// build plan. Nothing heavy happens here: this runs before any pull, build or write.
+/// </summary>
+public static class ProjectLoader
+{
+    public const string ArgFileName = ".arg";
+    public const string UserDataFileName = "user-data";
+    public const string DockerfileName = "Dockerfile";
+    public const string IsoVolumeId = "COS_LIVE";
+
+    public static ProjectLoadResult Load(string projectDirectory, ProjectOptions options)
+    {
+        var diagnostics = new DiagnosticBag();
+        var directory = Path.GetFullPath(projectDirectory);
+        if (!Directory.Exists(directory))
+        {
+            diagnostics.Error(projectDirectory, "no such directory", hint: "give the path of a CanvOS project directory, or create one with: edgeforge init DIR");
+            return new ProjectLoadResult(null, diagnostics);
+        }
+
+        var argPath = Path.Combine(directory, ArgFileName);
+        string? argText = null;
+        if (File.Exists(argPath))
+        {
+            argText = ProjectInputs.ReadSmallText(argPath, ArgFileName, diagnostics);
+        }
+        else
+        {
+            diagnostics.Warning(ArgFileName, "not found: defaults and --build-arg values are used", hint: "create it with: edgeforge init (or copy CanvOS's .arg.template)");
+        }
+
+        var arguments = BuildArguments.Load(ArgFileName, argText, options.BuildArguments, options.Environment, diagnostics);
+        var settings = BuildSettingsResolver.Resolve(arguments, diagnostics);
+
+        var versions = LoadKubernetesVersions(directory, diagnostics);
+        var selected = settings is not null && versions is not null ? SelectVersions(settings, versions, arguments, options, diagnostics) : null;
+
+        var userData = LoadUserData(directory, settings, diagnostics);
+        var certificates = ProjectInputs.Certificates(directory, settings?.ProxyCertPath, diagnostics);
+        var edgeCustomConfig = settings is null ? null : ProjectInputs.EdgeCustomConfig(directory, settings.EdgeCustomConfig,
+            arguments.Get("EDGE_CUSTOM_CONFIG")?.Value is null or "" or BuildArgumentCatalog.DefaultEdgeCustomConfig, diagnostics);
+        var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(directory, clusterPath, diagnostics) : null;
+        var bundles = ProjectInputs.ContentBundles(directory, diagnostics);
+        var customisations = LoadDockerfile(directory, diagnostics);
+        CheckBootAssets(directory, settings, diagnostics);
+
+        string? baseImage = null;
+        if (settings is not null)
+        {
+            baseImage = settings.BaseImage ?? BaseImageCatalog.BuiltIn.DefaultFor(settings.OsDistribution, settings.OsVersion, settings.Arch, settings.BaseImageMirror);
+        }
+
+        if (diagnostics.HasErrors || settings is null || selected is null || baseImage is null || versions is null)
+        {
+            return new ProjectLoadResult(null, diagnostics);
+        }
+
+        var images = selected.Select(version => ProviderImage(settings, version)).ToList();
+        var inputs = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates);
+        var buildDirectory = Path.Combine(directory, "build");
+        var isoPath = Path.Combine(buildDirectory, settings.IsoName + ".iso");
+        var plan = new BuildPlan
+        {
+            ProjectDirectory = directory,
+            Settings = settings,
+            BaseImage = baseImage,
+            BaseImageIsDefault = settings.BaseImage is null,
+            KubernetesVersionSource = versions.Source,
+            KubernetesVersionsAvailable = versions.VersionsOf(settings.K8sDistribution).Count,
+            ProviderImages = images,
+            Iso = new IsoPlan(isoPath, isoPath + ".sha256", IsoVolumeId, settings.SquashFsCompression, settings.ForceInteractiveInstall ? 2 : 0),
+            Inputs = inputs,
+            Customisations = customisations,
+            Estimate = Estimate(settings, images, inputs),
+        };
+        return new ProjectLoadResult(plan, diagnostics);
+    }
+
+    /// <summary>The provider image reference of one Kubernetes version (EDGEFORGE.md §4): no trailing dash when CUSTOM_TAG is empty.</summary>
+    public static ProviderImagePlan ProviderImage(BuildSettings settings, string k8sVersion)
+    {
+        var tag = $"{settings.K8sDistribution}-{k8sVersion}-{settings.PeVersion}" + (settings.CustomTag.Length > 0 ? "-" + settings.CustomTag : "");
+        var repository = $"{settings.ImageRegistry}/{settings.ImageRepo}";
+        var source = settings.BundleK8sAndAgentProvider && settings.K8sProviderSource is { } template
+            ? template.Replace("{distribution}", settings.K8sDistribution).Replace("{version}", k8sVersion).Replace("{arch}", settings.Arch)
+            : null;
+        return new ProviderImagePlan($"{repository}:{tag}", repository, tag, settings.K8sDistribution, k8sVersion, source);
+    }
+
+    private static KubernetesVersionCatalog? LoadKubernetesVersions(string directory, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(directory, KubernetesVersionCatalog.FileName);
+        if (!File.Exists(path))
+        {
+            return KubernetesVersionCatalog.BuiltIn();
+        }
+
+        var text = ProjectInputs.ReadSmallText(path, KubernetesVersionCatalog.FileName, diagnostics);
+        return text is null ? null : KubernetesVersionCatalog.Parse(KubernetesVersionCatalog.FileName, text, diagnostics);
+    }
+
+    private static List<string>? SelectVersions(BuildSettings settings, KubernetesVersionCatalog catalog, BuildArguments arguments,
+        ProjectOptions options, DiagnosticBag diagnostics)
+    {
+        var listed = catalog.VersionsOf(settings.K8sDistribution);
+        if (listed.Count == 0)
+        {
+            var (file, line) = arguments.LocationOf("K8S_DISTRIBUTION");
+            diagnostics.Error(file, $"{catalog.Source} lists no versions for {settings.K8sDistribution}", line, "K8S_DISTRIBUTION",
+                $"add a \"{settings.K8sDistribution}\" list to {KubernetesVersionCatalog.FileName}");
+            return null;
+        }
+
+        List<string> selected;
+        if (settings.K8sVersion is { } wanted)
+        {
+            if (!listed.Contains(wanted))
+            {
+                var (file, line) = arguments.LocationOf("K8S_VERSION");
+                diagnostics.Error(file, $"{wanted} is not listed for {settings.K8sDistribution} in {catalog.Source}", line, "K8S_VERSION",
+                    VersionHint(wanted, listed));
+                return null;
+            }
+
+            selected = [wanted];
+        }
+        else
+        {
+            selected = listed.ToList();
+        }
+
+        if (options.K8sVersionFilter.Count == 0)
+        {
+            return selected;
+        }
+
+        var filtered = new List<string>();
+        foreach (var version in options.K8sVersionFilter)
+        {
+            if (!BuildSettingsResolver.SemanticVersionPattern().IsMatch(version))
+            {
+                diagnostics.Error("--k8s-version", $"'{version}' is not a version of the form x.y.z", hint: "e.g. --k8s-version 1.30.4,1.29.8");
+            }
+            else if (!selected.Contains(version))
+            {
+                diagnostics.Error("--k8s-version", settings.K8sVersion is null
+                    ? $"{version} is not listed for {settings.K8sDistribution} in {catalog.Source}"
+                    : $"{version} is not the K8S_VERSION being built ({settings.K8sVersion})", hint: VersionHint(version, selected));
+            }
+            else if (!filtered.Contains(version))
+            {
+                filtered.Add(version);
+            }
+        }
+
+        return diagnostics.HasErrors ? null : filtered;
+    }
+
+    private static string VersionHint(string wanted, IReadOnlyList<string> listed)
+    {
+        var minor = string.Join('.', wanted.Split('.').Take(2)) + ".";
+        var close = listed.Where(v => v.StartsWith(minor, StringComparison.Ordinal)).ToList();
+        return close.Count > 0
+            ? $"listed {minor}x versions: {string.Join(", ", close)}"
+            : $"listed versions: {string.Join(", ", listed.TakeLast(8))}{(listed.Count > 8 ? " (and older)" : "")}";
+    }
+
+    private static UserDataFile? LoadUserData(string directory, BuildSettings? settings, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(directory, UserDataFileName);
+        if (!File.Exists(path))
+        {
+            diagnostics.Warning(UserDataFileName, "not found: the ISO will carry no user data and the installer will ask interactively",
+                hint: "create it (edgeforge init writes one), or copy CanvOS's user-data.template and fill it in");
+            return null;
+        }
+
+        var text = ProjectInputs.ReadSmallText(path, UserDataFileName, diagnostics);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var summary = UserDataValidator.Validate(UserDataFileName, text, diagnostics);
+        if (summary is not null && settings?.FipsEnabled == true && !text.Contains("fips=1", StringComparison.Ordinal))
+        {
+            diagnostics.Error(UserDataFileName, "FIPS_ENABLED=true but install.grub_options.extra_cmdline does not contain fips=1", key: "install.grub_options.extra_cmdline",
+                hint: "add under install: grub_options: extra_cmdline: \"fips=1\" — FIPS images must boot in FIPS mode");
+        }
+
+        return summary is null ? null : new UserDataFile(path, UserDataFileName, summary);
+    }
+
+    private static DockerfileCustomisations LoadDockerfile(string directory, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(directory, DockerfileName);
+        if (!File.Exists(path))
+        {
+            return DockerfileCustomisations.None;
+        }
+
+        var text = ProjectInputs.ReadSmallText(path, DockerfileName, diagnostics);
+        return text is null ? DockerfileCustomisations.None : DockerfileParser.Parse(DockerfileName, text, directory, diagnostics);
+    }
+
+    private static void CheckBootAssets(string directory, BuildSettings? settings, DiagnosticBag diagnostics)
+    {
+        if (settings?.BootAssets is not { } assets)
+        {
+            return;
+        }
+
+        var looksLikePath = assets.StartsWith('/') || assets.StartsWith('.') || Directory.Exists(Path.Combine(directory, assets));
+        if (looksLikePath)
+        {
+            if (!Directory.Exists(Path.Combine(directory, assets)))
+            {
+                diagnostics.Error(ArgFileName, $"directory '{assets}' does not exist", key: "BOOT_ASSETS", hint: "give a directory holding eltorito.img, boot_hybrid.img and EFI/BOOT/, or an image reference");
+            }
+        }
+        else if (ReferenceSyntax.ImageReferenceProblem(assets) is { } problem)
+        {
+            diagnostics.Error(ArgFileName, $"'{assets}' is neither a directory nor an image reference: it {problem}", key: "BOOT_ASSETS");
+        }
+    }
+
+    /// <summary>
+    /// Shared layers once (base + customisations), one Kubernetes layer per image, the installer (SquashFS about the
+    /// size of the compressed base) plus embedded files, and the same again as temporary space for the ISO rename.
+    /// </summary>
+    private static DiskEstimate Estimate(BuildSettings settings, IReadOnlyList<ProviderImagePlan> images, EmbeddedInputs inputs)
+    {
+        var catalog = BaseImageCatalog.BuiltIn;
+        var baseBytes = catalog.TypicalCompressedBytes(settings.BaseImage is null ? settings.OsDistribution : "other");
+        var kubernetes = settings.BundleK8sAndAgentProvider ? images.Count * catalog.KubernetesLayerBytes(settings.K8sDistribution) : 0;
+        var embedded = inputs.ContentBundles.Sum(b => b.Size) + (inputs.ClusterConfig?.Size ?? 0);
+        var iso = baseBytes + (baseBytes / 10) + embedded;
+        var parts = new List<KeyValuePair<string, long>>
+        {
+            new("base image and shared layers", baseBytes),
+            new($"Kubernetes layers ({images.Count} × {settings.K8sDistribution})", kubernetes),
+            new("installer ISO", iso),
+            new("temporary space while writing the ISO", iso),
+        };
+        return new DiskEstimate(parts.Sum(p => p.Value), parts);
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace EdgeForge.Oci.Registry;
+
+/// <summary>
+/// Docker's client configuration file (<c>$DOCKER_CONFIG/config.json</c>, else <c>~/.docker/config.json</c>) as a
+/// credential source and sink: <c>auths</c> entries (base64 <c>auth</c> of USER:PASSWORD, or <c>identitytoken</c>),
+/// a default <c>credsStore</c> and per-registry <c>credHelpers</c>, run as <c>docker-credential-NAME get|store|erase</c>
+/// (docker-credential-helpers protocol: the server URL or a JSON credential on stdin, JSON on stdout).
+/// Fields this tool does not know are preserved when it writes the file.
+/// </summary>
+public sealed class DockerConfigFile : ICredentialProvider
+{
+    private const string DockerHubAuthKey = "https://index.docker.io/v1/";
+
+    public DockerConfigFile(string path)
+    {
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    public static string DefaultPath()
+    {
+        var directory = Environment.GetEnvironmentVariable("DOCKER_CONFIG");
+        if (string.IsNullOrEmpty(directory))
+        {
+            directory = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker");
+        }
+
+        return System.IO.Path.Combine(directory, "config.json");
+    }
+
+    public static DockerConfigFile Default() => new(DefaultPath());
+
+    /// <summary>The key a registry is stored under: Docker Hub keeps its historical v1 URL, every other registry its host[:port].</summary>
+    public static string AuthKeyOf(string registry) =>
+        registry is "docker.io" or "index.docker.io" or "registry-1.docker.io" ? DockerHubAuthKey : registry;
+
+    public async Task<RegistryCredential?> GetCredentialAsync(string registry, CancellationToken cancellationToken = default)
+    {
+        var root = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        var key = AuthKeyOf(registry);
+        if (root["credHelpers"]?[registry]?.GetValue<string>() is { Length: > 0 } helper)
+        {
+            return await HelperGetAsync(helper, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (root["auths"] is JsonObject auths)
+        {
+            foreach (var candidate in new[] { key, registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v1/", "https://" + registry + "/v2/" })
+            {
+                if (auths[candidate] is JsonObject entry && FromAuthEntry(entry) is { } credential)
+                {
+                    return credential;
+                }
+            }
+        }
+
+        if (root["credsStore"]?.GetValue<string>() is { Length: > 0 } store)
+        {
+            return await HelperGetAsync(store, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    /// <summary>Stores a credential as <c>docker login</c> does: in the configured helper, else base64 in <c>auths</c>.</summary>
+    public async Task StoreAsync(string registry, RegistryCredential credential, CancellationToken cancellationToken = default)
+    {
+        var root = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        var key = AuthKeyOf(registry);
+        var helper = root["credHelpers"]?[registry]?.GetValue<string>() ?? root["credsStore"]?.GetValue<string>();
+        var auths = root["auths"] as JsonObject ?? new JsonObject();
+        root["auths"] = auths;
+        if (!string.IsNullOrEmpty(helper))
+        {
+            var payload = JsonSerializer.Serialize(new Dictionary<string, string> { ["ServerURL"] = key, ["Username"] = credential.Username, ["Secret"] = credential.IdentityToken ?? credential.Password });
+            await RunHelperAsync(helper, "store", payload, cancellationToken).ConfigureAwait(false);
+            // Docker leaves an empty entry so `docker` lists the registry as logged in.
+            auths[key] = new JsonObject();
+        }
+        else
+        {
+            auths[key] = credential.IdentityToken is { } token
+                ? new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(credential.Username + ":")), ["identitytoken"] = token }
+                : new JsonObject { ["auth"] = credential.BasicAuthorizationValue };
+        }
+
+        await WriteAsync(root, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a registry's credential; returns false when there was none.</summary>
+    public async Task<bool> EraseAsync(string registry, CancellationToken cancellationToken = default)
+    {
+        var root = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        var key = AuthKeyOf(registry);
+        var removed = false;
+        var helper = root["credHelpers"]?[registry]?.GetValue<string>() ?? root["credsStore"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(helper))
+        {
+            removed |= await RunHelperAsync(helper, "erase", key, cancellationToken).ConfigureAwait(false) is not null;
+        }
+
+        if (root["auths"] is JsonObject auths)
+        {
+            removed |= auths.Remove(key);
+            removed |= key != registry && auths.Remove(registry);
+        }
+
+        await WriteAsync(root, cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
+
+    private static RegistryCredential? FromAuthEntry(JsonObject entry)
+    {
+        if (entry["identitytoken"]?.GetValue<string>() is { Length: > 0 } identityToken)
+        {
+            return RegistryCredential.FromIdentityToken(identityToken);
+        }
+
+        if (entry["auth"]?.GetValue<string>() is { Length: > 0 } auth)
+        {
+            string decoded;
+            try
+            {
+                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException("docker config: an \"auth\" entry is not valid base64");
+            }
+
+            return RegistryCredential.ParseUserPassword(decoded);
+        }
+
+        if (entry["username"]?.GetValue<string>() is { Length: > 0 } username && entry["password"]?.GetValue<string>() is { } password)
+        {
+            return new RegistryCredential(username, password);
+        }
+
+        return null;
+    }
+
+    private static async Task<RegistryCredential?> HelperGetAsync(string helper, string serverUrl, CancellationToken cancellationToken)
+    {
+        var output = await RunHelperAsync(helper, "get", serverUrl, cancellationToken).ConfigureAwait(false);
+        if (output is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(output);
+        var username = document.RootElement.TryGetProperty("Username", out var u) ? u.GetString() ?? "" : "";
+        var secret = document.RootElement.TryGetProperty("Secret", out var s) ? s.GetString() ?? "" : "";
+        // The helpers protocol marks an identity token with the user name "<token>".
+        return username == "<token>" ? RegistryCredential.FromIdentityToken(secret) : new RegistryCredential(username, secret);
+    }
+
+    /// <summary>Runs a helper; null when it reports that it has no credentials for the server.</summary>
+    private static async Task<string?> RunHelperAsync(string helper, string verb, string input, CancellationToken cancellationToken)
+    {
+        var program = "docker-credential-" + helper;
+        var start = new ProcessStartInfo(program, verb)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new IOException($"cannot start {program}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new IOException($"credential helper {program} is not installed or not executable: {e.Message}", e);
+        }
+
+        using (process)
+        {
+            await process.StandardInput.WriteAsync(input.AsMemory(), cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            var output = (await stdout.ConfigureAwait(false)).Trim();
+            var error = (await stderr.ConfigureAwait(false)).Trim();
+            if (process.ExitCode == 0)
+            {
+                return output;
+            }
+
+            // The helpers' agreed message for "nothing stored" (credentials.ErrCredentialsNotFound).
+            if ((output + error).Contains("credentials not found", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            // The helper's output can echo what it was given; keep it out of the message (it may hold a secret).
+            throw new IOException($"credential helper {program} {verb} failed with exit code {process.ExitCode}");
+        }
+    }
+
+    private async Task<JsonObject> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Path))
+        {
+            return new JsonObject();
+        }
+
+        var bytes = await File.ReadAllBytesAsync(Path, cancellationToken).ConfigureAwait(false);
+        if (bytes.Length == 0)
+        {
+            return new JsonObject();
+        }
+
+        try
+        {
+            return JsonNode.Parse(bytes) as JsonObject ?? throw new InvalidDataException($"{Path}: not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{Path}: malformed JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Writes the file as Docker does: mode 0600, via a temporary file renamed over the old one.</summary>
+    private async Task WriteAsync(JsonObject root, CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+        Directory.CreateDirectory(directory);
+        var temp = System.IO.Path.Combine(directory, $".config.json.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            };
+            await using (var stream = new FileStream(temp, options))
+            {
+                await JsonSerializer.SerializeAsync(stream, root, new JsonSerializerOptions { WriteIndented = true }, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, Path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
