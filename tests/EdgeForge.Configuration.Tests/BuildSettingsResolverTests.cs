@@ -1,0 +1,107 @@
+using EdgeForge.Configuration.Arguments;
+using EdgeForge.Configuration.Diagnostics;
+
+namespace EdgeForge.Configuration.Tests;
+
+public sealed class BuildSettingsResolverTests
+{
+    private static (BuildSettings? Settings, DiagnosticBag Diagnostics) Resolve(string text)
+    {
+        var diagnostics = new DiagnosticBag();
+        var arguments = BuildArguments.Load(".arg", text, new Dictionary<string, string>(), _ => null, diagnostics);
+        return (BuildSettingsResolver.Resolve(arguments, diagnostics), diagnostics);
+    }
+
+    [Fact]
+    public void Defaults_follow_the_reference()
+    {
+        var (settings, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh");
+
+        diagnostics.HasErrors.ShouldBeFalse();
+        settings.ShouldNotBeNull();
+        settings.CustomTag.ShouldBe("demo");
+        settings.OsDistribution.ShouldBe("ubuntu");
+        settings.ImageRepo.ShouldBe("ubuntu");
+        settings.OsVersion.ShouldBe("22.04");
+        settings.K8sDistribution.ShouldBe("k3s");
+        settings.K8sVersion.ShouldBeNull();
+        settings.IsoName.ShouldBe("palette-edge-installer");
+        settings.Arch.ShouldBe("amd64");
+        settings.PeVersion.ShouldBe(BuildArgumentCatalog.PinnedAgentVersion);
+        settings.EdgeCustomConfig.ShouldBe(".edge-custom-config.yaml");
+        settings.DisableSelinux.ShouldBeTrue();
+        settings.BundleK8sAndAgentProvider.ShouldBeTrue();
+        settings.SquashFsCompression.ShouldBe(new SquashFsCompression(SquashFsCompressor.Zstd, 3));
+    }
+
+    [Theory]
+    [InlineData("ubuntu", "22", "22.04")]
+    [InlineData("ubuntu", "20", "20.04")]
+    [InlineData("ubuntu", "24.04", "24.04")]
+    [InlineData("opensuse-leap", "15.6", "15.6")]
+    public void Os_versions_are_normalised(string os, string version, string expected)
+    {
+        var (settings, _) = Resolve($"IMAGE_REGISTRY=ttl.sh\nOS_DISTRIBUTION={os}\nOS_VERSION={version}");
+
+        settings!.OsVersion.ShouldBe(expected);
+    }
+
+    [Fact]
+    public void Keys_may_be_empty_to_mean_unset_as_in_canvos()
+    {
+        var (settings, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\nHTTPS_PROXY=\nHTTP_PROXY=\nPROXY_CERT_PATH=\nCLUSTERCONFIG=\nK8S_VERSION=");
+
+        diagnostics.Items.ShouldBeEmpty();
+        settings!.ProxyCertPath.ShouldBeNull();
+        settings.ClusterConfig.ShouldBeNull();
+        settings.K8sVersion.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_valid_fips_build_resolves()
+    {
+        var (settings, diagnostics) = Resolve("IMAGE_REGISTRY=reg.example.com/edge\nFIPS_ENABLED=true\nK8S_DISTRIBUTION=rke2\nBASE_IMAGE=reg.example.com/base/ubuntu-fips:22.04");
+
+        diagnostics.HasErrors.ShouldBeFalse();
+        settings!.FipsEnabled.ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("FIPS_ENABLED=true\nK8S_DISTRIBUTION=k3s\nBASE_IMAGE=r.io/a:b", "FIPS_ENABLED", "rke2 or kubeadm-fips")]
+    [InlineData("FIPS_ENABLED=true\nK8S_DISTRIBUTION=rke2", "FIPS_ENABLED", "BASE_IMAGE")]
+    [InlineData("FIPS_ENABLED=true\nK8S_DISTRIBUTION=kubeadm-fips\nBASE_IMAGE=r.io/a:b\nUPDATE_KERNEL=true", "UPDATE_KERNEL", "FIPS")]
+    [InlineData("OS_DISTRIBUTION=rhel", "OS_DISTRIBUTION", "BASE_IMAGE is required")]
+    [InlineData("CIS_HARDENING=true\nOS_DISTRIBUTION=opensuse-leap\nOS_VERSION=15.6", "CIS_HARDENING", "Ubuntu only")]
+    [InlineData("INSTALL_NVIDIA_GPU_DRIVERS=true\nINSTALL_AMD_GPU_DRIVERS=true", "INSTALL_AMD_GPU_DRIVERS", "mutually exclusive")]
+    [InlineData("ARCH=x86_64", "ARCH", "not a supported architecture")]
+    [InlineData("IMAGE_REGISTRY=https://ttl.sh", "IMAGE_REGISTRY", "scheme")]
+    [InlineData("IMAGE_REGISTRY=my_registry.example.com", "IMAGE_REGISTRY", "'_'")]
+    [InlineData("CUSTOM_TAG=Palette_Learn", "CUSTOM_TAG", "invalid image tag")]
+    [InlineData("K8S_VERSION=v1.27.2", "K8S_VERSION", "leading 'v'")]
+    [InlineData("SQUASHFS_COMPRESSION=lz4", "SQUASHFS_COMPRESSION", "not a compressor")]
+    public void Rules_name_the_key(string lines, string key, string message)
+    {
+        var (settings, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\n" + lines);
+
+        settings.ShouldBeNull();
+        diagnostics.Errors.ShouldContain(d => d.Key == key && d.Message.Contains(message), string.Join("\n", diagnostics.Items));
+    }
+
+    [Fact]
+    public void Errors_point_at_the_line_that_set_the_value()
+    {
+        var (_, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\n\n# comment\nARCH=sparc");
+
+        diagnostics.Errors.ShouldHaveSingleItem().Line.ShouldBe(4);
+    }
+
+    [Fact]
+    public void A_proxy_url_with_credentials_is_never_echoed()
+    {
+        var (_, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\nHTTPS_PROXY=user:s3cr3tPassw0rd@proxy");
+
+        var error = diagnostics.Errors.ShouldHaveSingleItem();
+        error.Key.ShouldBe("HTTPS_PROXY");
+        error.ToString().ShouldNotContain("s3cr3tPassw0rd");
+    }
+}
