@@ -23,7 +23,7 @@ public static class ProjectInputs
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
     /// <summary>Every file of <c>certs/</c> (hidden files aside) must hold PEM X.509 certificates; so must <c>PROXY_CERT_PATH</c>.</summary>
-    public static IReadOnlyList<CertificateFile> Certificates(string projectDirectory, string? proxyCertPath, DiagnosticBag diagnostics)
+    public static IReadOnlyList<CertificateFile> Certificates(string projectDirectory, string? proxyCertPath, (string File, int? Line) proxyCertLocation, DiagnosticBag diagnostics)
     {
         var files = new List<(string Path, string Display)>();
         var certs = Path.Combine(projectDirectory, "certs");
@@ -43,7 +43,7 @@ public static class ProjectInputs
             }
             else
             {
-                diagnostics.Error(".arg", $"'{proxyCertPath}' does not exist", key: "PROXY_CERT_PATH", hint: "fix the path, or move the certificate into certs/");
+                diagnostics.Error(proxyCertLocation.File, $"'{proxyCertPath}' does not exist", proxyCertLocation.Line, "PROXY_CERT_PATH", "fix the path, or move the certificate into certs/");
             }
         }
 
@@ -85,15 +85,15 @@ public static class ProjectInputs
     /// <c>content.signing.publicKey.base64EncodedValue</c> must be base64 of a PEM RSA public key; empty means no key.
     /// A missing file at the default path means no key (CanvOS copies it only if present).
     /// </summary>
-    public static EdgeCustomConfigFile? EdgeCustomConfig(string projectDirectory, string relativePath, bool isDefaultPath, DiagnosticBag diagnostics)
+    public static EdgeCustomConfigFile? EdgeCustomConfig(string projectDirectory, string relativePath, bool isDefaultPath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
         var path = Path.Combine(projectDirectory, relativePath);
         if (!File.Exists(path))
         {
             if (!isDefaultPath)
             {
-                diagnostics.Error(".arg", $"'{relativePath}' does not exist", key: "EDGE_CUSTOM_CONFIG",
-                    hint: "fix the path, or create the file with: edgeforge keys generate");
+                diagnostics.Error(location.File, $"'{relativePath}' does not exist", location.Line, "EDGE_CUSTOM_CONFIG",
+                    "fix the path, or create the file with: edgeforge keys generate");
             }
 
             return null;
@@ -187,13 +187,13 @@ public static class ProjectInputs
     /// <c>CLUSTERCONFIG</c> must be a gzip-compressed tar. A missing file is a warning, not an error: CanvOS's own
     /// template sets <c>CLUSTERCONFIG=spc.tgz</c> and embeds it only if it exists.
     /// </summary>
-    public static ClusterConfigFile? ClusterConfig(string projectDirectory, string relativePath, DiagnosticBag diagnostics)
+    public static ClusterConfigFile? ClusterConfig(string projectDirectory, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
         var path = Path.Combine(projectDirectory, relativePath);
         if (!File.Exists(path))
         {
-            diagnostics.Warning(".arg", $"'{relativePath}' does not exist: the ISO will carry no cluster definition", key: "CLUSTERCONFIG",
-                hint: "export the cluster definition to that path, or remove CLUSTERCONFIG");
+            diagnostics.Warning(location.File, $"'{relativePath}' does not exist: the ISO will carry no cluster definition", location.Line, "CLUSTERCONFIG",
+                "export the cluster definition to that path, or remove CLUSTERCONFIG");
             return null;
         }
 

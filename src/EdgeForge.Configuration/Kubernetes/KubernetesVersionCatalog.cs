@@ -114,6 +114,12 @@ public sealed class KubernetesVersionCatalog
             {
                 diagnostics.Error(fileName, $"expected a distribution name, found {Describe(reader.TokenType)}", LineOfOffset(lineStarts, (int)reader.TokenStartIndex));
             }
+            else if (reader.Read())
+            {
+                // Utf8JsonReader throws for most trailing text; a second JSON value is what remains.
+                diagnostics.Error(fileName, "unexpected content after the closing '}'", LineOfOffset(lineStarts, (int)reader.TokenStartIndex),
+                    hint: "the file holds one JSON object");
+            }
         }
         catch (JsonException e)
         {

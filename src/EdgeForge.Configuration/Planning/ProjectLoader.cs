@@ -62,13 +62,13 @@ public static class ProjectLoader
         var selected = settings is not null && versions is not null ? SelectVersions(settings, versions, arguments, options, diagnostics) : null;
 
         var userData = LoadUserData(directory, settings, diagnostics);
-        var certificates = ProjectInputs.Certificates(directory, settings?.ProxyCertPath, diagnostics);
+        var certificates = ProjectInputs.Certificates(directory, settings?.ProxyCertPath, arguments.LocationOf("PROXY_CERT_PATH"), diagnostics);
         var edgeCustomConfig = settings is null ? null : ProjectInputs.EdgeCustomConfig(directory, settings.EdgeCustomConfig,
-            arguments.Get("EDGE_CUSTOM_CONFIG")?.Value is null or "" or BuildArgumentCatalog.DefaultEdgeCustomConfig, diagnostics);
-        var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(directory, clusterPath, diagnostics) : null;
+            arguments.Get("EDGE_CUSTOM_CONFIG")?.Value is null or "" or BuildArgumentCatalog.DefaultEdgeCustomConfig, arguments.LocationOf("EDGE_CUSTOM_CONFIG"), diagnostics);
+        var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(directory, clusterPath, arguments.LocationOf("CLUSTERCONFIG"), diagnostics) : null;
         var bundles = ProjectInputs.ContentBundles(directory, diagnostics);
         var customisations = LoadDockerfile(directory, diagnostics);
-        CheckBootAssets(directory, settings, diagnostics);
+        CheckBootAssets(directory, settings, arguments.LocationOf("BOOT_ASSETS"), diagnostics);
 
         string? baseImage = null;
         if (settings is not null)
@@ -229,7 +229,7 @@ public static class ProjectLoader
         return text is null ? DockerfileCustomisations.None : DockerfileParser.Parse(DockerfileName, text, directory, diagnostics);
     }
 
-    private static void CheckBootAssets(string directory, BuildSettings? settings, DiagnosticBag diagnostics)
+    private static void CheckBootAssets(string directory, BuildSettings? settings, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
         if (settings?.BootAssets is not { } assets)
         {
@@ -241,12 +241,12 @@ public static class ProjectLoader
         {
             if (!Directory.Exists(Path.Combine(directory, assets)))
             {
-                diagnostics.Error(ArgFileName, $"directory '{assets}' does not exist", key: "BOOT_ASSETS", hint: "give a directory holding eltorito.img, boot_hybrid.img and EFI/BOOT/, or an image reference");
+                diagnostics.Error(location.File, $"directory '{assets}' does not exist", location.Line, "BOOT_ASSETS", "give a directory holding eltorito.img, boot_hybrid.img and EFI/BOOT/, or an image reference");
             }
         }
         else if (ReferenceSyntax.ImageReferenceProblem(assets) is { } problem)
         {
-            diagnostics.Error(ArgFileName, $"'{assets}' is neither a directory nor an image reference: it {problem}", key: "BOOT_ASSETS");
+            diagnostics.Error(location.File, $"'{assets}' is neither a directory nor an image reference: it {problem}", location.Line, "BOOT_ASSETS");
         }
     }
 
