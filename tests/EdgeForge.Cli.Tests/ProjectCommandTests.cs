@@ -93,6 +93,19 @@ public sealed class ProjectCommandTests
         Directory.GetFiles(Path.GetDirectoryName(file)!).ShouldBe([file]);
     }
 
+    [Fact]
+    public async Task Manifest_json_carries_the_yaml_and_the_images_it_names()
+    {
+        using var project = new ValidProject();
+
+        var yaml = await CliResult.RunAsync("manifest", project.Directory);
+        var json = await CliResult.RunAsync("manifest", project.Directory, "--json");
+
+        using var document = JsonDocument.Parse(json.Output);
+        document.RootElement.GetProperty("manifest").GetString().ShouldBe(yaml.Output);
+        document.RootElement.GetProperty("images").EnumerateArray().Select(e => e.GetString()).ShouldBe(["registry.example.com/edge/ubuntu:k3s-1.30.14-v4.4.12-lab"]);
+    }
+
     [Theory]
     [InlineData("validate")]
     [InlineData("plan")]

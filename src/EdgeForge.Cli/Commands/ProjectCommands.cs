@@ -71,13 +71,17 @@ internal static class ProjectCommands
     {
         var project = new ProjectArguments();
         var outputFile = new Option<string?>("--output", "-o") { Description = "Write the manifest to this file instead of standard output." };
+        var json = JsonOption.Create();
         var command = new Command("manifest", "Print the BYOOS pack manifest (edge-native-byoi options) for the provider images of the plan.");
         project.AddTo(command);
         command.Options.Add(outputFile);
+        command.Options.Add(json);
         command.SetAction(parseResult =>
         {
             var plan = LoadOrReport(parseResult, project);
-            var manifest = ByoosManifest.Render(plan);
+            var manifest = parseResult.GetValue(json)
+                ? JsonSerializer.Serialize(new { manifest = ByoosManifest.Render(plan), images = plan.ProviderImages.Select(i => i.Reference) }, DiagnosticsReport.Json) + "\n"
+                : ByoosManifest.Render(plan);
             if (parseResult.GetValue(outputFile) is { } path)
             {
                 AtomicFile.WriteAllText(path, manifest);
