@@ -25,6 +25,12 @@ public static class CommandTree
         yield return ProjectCommands.Plan();
         yield return ProjectCommands.Manifest();
         yield return ProjectCommands.Init();
+        yield return KeysCommands.Create();
+        yield return ContentCommands.Create();
+        yield return ImageCommands.Create();
+        yield return LoginCommands.Login();
+        yield return LoginCommands.Logout();
+        yield return IsoCommands.Create();
         yield return Fs();
     }
 
@@ -32,6 +38,9 @@ public static class CommandTree
     private static Command Fs()
     {
         var fs = new Command("fs", "Write filesystem images (ISO 9660, FAT, SquashFS) from a directory or an image.");
+        fs.Subcommands.Add(FsIsoCommand.Create());
+        fs.Subcommands.Add(FsFatCommand.Create());
+        fs.Subcommands.Add(FsSquashFsCommand.Create());
         return fs;
     }
 }

@@ -4,7 +4,7 @@ namespace EdgeForge.Compression;
 
 /// <summary>
 /// A write-only stream that zstd-compresses what is written to it into <c>inner</c> (ZSTD_compressStream2). One frame
-/// is produced; it is ended when the stream is disposed. With <c>workers</c> &gt; 0 libzstd compresses on that many
+/// is produced, with a content checksum; it is ended when the stream is disposed. With <c>workers</c> &gt; 0 libzstd compresses on that many
 /// threads of its own (ZSTD_c_nbWorkers); the output is still one standard frame.
 /// </summary>
 public sealed class ZstdCompressStream : Stream
@@ -31,6 +31,9 @@ public sealed class ZstdCompressStream : Stream
         try
         {
             ZstdNative.ThrowIfError(ZstdNative.SetParameter(_context, ZstdNative.CompressionLevelParameter, level), "setting the level");
+
+            // A content checksum, as the zstd tool writes by default, so corruption is detected on decompression.
+            ZstdNative.ThrowIfError(ZstdNative.SetParameter(_context, ZstdNative.ChecksumFlagParameter, 1), "enabling the checksum");
             if (workers > 0)
             {
                 // Fails with "Unsupported parameter" when libzstd was built without ZSTD_MULTITHREAD.

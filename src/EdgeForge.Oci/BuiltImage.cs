@@ -20,6 +20,8 @@ public sealed class BuiltImage : IImage
 
     public ManifestContent RawManifest { get; }
 
+    public Digest Digest => RawManifest.Digest;
+
     public ImageManifest Manifest { get; }
 
     public ReadOnlyMemory<byte> RawConfig { get; }

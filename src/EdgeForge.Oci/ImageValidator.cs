@@ -119,9 +119,10 @@ public static class ImageValidator
                 return (compressed.Digest, compressed.BytesRead, uncompressed.Digest);
             }
         }
-        catch (DigestMismatchException e)
+        catch (Exception e) when (e is DigestMismatchException or InvalidDataException)
         {
-            throw new ImageValidationException(layer.Digest, [e.Message]);
+            // A corrupt compressed stream fails in the decompressor before any digest can be compared.
+            throw new ImageValidationException(layer.Digest, [$"layer {layer.Digest}: {e.Message}"]);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using EdgeForge.Compression;
 using EdgeForge.Oci.Model;
 
 namespace EdgeForge.Oci;
@@ -10,7 +11,7 @@ public static class LayerCompressionCodec
     {
         LayerCompression.None => compressed,
         LayerCompression.Gzip => new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: false),
-        LayerCompression.Zstd => throw new NotSupportedException("zstd layers are not supported yet"),
+        LayerCompression.Zstd => new ZstdDecompressStream(compressed, leaveOpen: false),
         _ => throw new ArgumentOutOfRangeException(nameof(compression)),
     };
 

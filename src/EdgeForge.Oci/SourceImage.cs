@@ -17,6 +17,8 @@ public sealed class SourceImage : IImage
 
     public ManifestContent RawManifest { get; }
 
+    public Digest Digest => RawManifest.Digest;
+
     public ImageManifest Manifest { get; }
 
     public ReadOnlyMemory<byte> RawConfig { get; }

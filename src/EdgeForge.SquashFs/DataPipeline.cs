@@ -395,7 +395,7 @@ internal sealed class DataPipeline
         uint size;
         if (item.OutputLength < 0)
         {
-            _output.Write(item.Input, 0, item.InputLength);
+            _output.Write(item.Input!, 0, item.InputLength);
             size = (uint)item.InputLength | SquashFsFormat.DataBlockUncompressedBit;
             _position += item.InputLength;
         }

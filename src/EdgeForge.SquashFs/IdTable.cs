@@ -11,6 +11,9 @@ internal sealed class IdTable
 
     public IReadOnlyList<uint> Ids => _ids;
 
+    /// <summary>The ids in table order, as the on-disk u32 array.</summary>
+    public ReadOnlySpan<uint> AsSpan() => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ids);
+
     public ushort IndexOf(int id)
     {
         var key = unchecked((uint)id);

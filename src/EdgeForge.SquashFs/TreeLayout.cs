@@ -171,10 +171,13 @@ internal sealed class TreeLayout
             }
 
             newest = Math.Max(newest, entry.ModificationTime);
+
+            // Before taking a reference into _nodes: creating implied parents may reallocate it.
+            var parent = ParentOf(entry.Path, options);
             ref var n = ref _nodes[node];
             n = new TreeNode
             {
-                Parent = ParentOf(entry.Path, options),
+                Parent = parent,
                 NameHandle = nameHandle,
                 NameLength = (ushort)nameLength,
                 Kind = entry.Kind,

@@ -10,8 +10,11 @@ namespace EdgeForge.Configuration.Inputs;
 /// <summary>A CA certificate file to trust while building and to install into the image trust store.</summary>
 public sealed record CertificateFile(string Path, string DisplayName, IReadOnlyList<string> Subjects);
 
-/// <summary>The content-signing public key of <c>EDGE_CUSTOM_CONFIG</c>; <see cref="KeyBits"/> is 0 when no key is configured.</summary>
-public sealed record EdgeCustomConfigFile(string Path, string DisplayName, int KeyBits);
+/// <summary>
+/// The content-signing public key of <c>EDGE_CUSTOM_CONFIG</c>: <see cref="PublicKeyPem"/> is the decoded PEM, null
+/// (and <see cref="KeyBits"/> 0) when no key is configured.
+/// </summary>
+public sealed record EdgeCustomConfigFile(string Path, string DisplayName, int KeyBits, string? PublicKeyPem = null);
 
 public sealed record ClusterConfigFile(string Path, string DisplayName, long Size, int EntryCount);
 
@@ -180,7 +183,7 @@ public static class ProjectInputs
                 hint: "generate a new pair: edgeforge keys generate");
         }
 
-        return new EdgeCustomConfigFile(path, relativePath, rsa.KeySize);
+        return new EdgeCustomConfigFile(path, relativePath, rsa.KeySize, pemText);
     }
 
     /// <summary>

@@ -79,13 +79,19 @@ internal static class RockRidge
         return entry;
     }
 
-    /// <summary>RRIP §4.1.2: PN, the device number, high (major) and low (minor) words as Linux decodes them.</summary>
+    /// <summary>
+    /// RRIP §4.1.2: PN. Like libisofs, the high and low words are the two halves of the 64-bit glibc dev_t: libarchive
+    /// decodes exactly that, and Linux (fs/isofs/rock.c) reads a zero high word with the old major·256+minor low word.
+    /// </summary>
     public static byte[] DeviceNumber(int major, int minor)
     {
+        var m = (ulong)(uint)major;
+        var n = (ulong)(uint)minor;
+        var dev = ((m & 0xFFFFF000) << 32) | ((m & 0xFFF) << 8) | ((n & 0xFFFFFF00) << 12) | (n & 0xFF);
         var entry = new byte[20];
         Header(entry, 'P', 'N');
-        BinaryFields.WriteBoth32(entry.AsSpan(4), (uint)major);
-        BinaryFields.WriteBoth32(entry.AsSpan(12), (uint)minor);
+        BinaryFields.WriteBoth32(entry.AsSpan(4), (uint)(dev >> 32));
+        BinaryFields.WriteBoth32(entry.AsSpan(12), (uint)(dev & 0xFFFFFFFF));
         return entry;
     }
 
@@ -149,18 +155,46 @@ internal static class RockRidge
             }
         }
 
+        // Entries are filled to the brim and split inside a text component (its CONTINUE flag set): Linux
+        // (fs/isofs/rock.c) inserts "/" between SL entries unless the last component continues, libarchive never
+        // does — splitting inside a component is the one layout both read the same way.
+        const int room = MaxEntryLength - 5;
         var groups = new List<List<byte[]>> { new() };
         var used = 0;
-        foreach (var component in components)
+        var queue = new Queue<byte[]>(components);
+        while (queue.Count > 0)
         {
-            if (used + component.Length > MaxEntryLength - 5)
+            var component = queue.Dequeue();
+            if (used + component.Length <= room)
             {
-                groups.Add([]);
-                used = 0;
+                groups[^1].Add(component);
+                used += component.Length;
+                continue;
             }
 
-            groups[^1].Add(component);
-            used += component.Length;
+            var fits = room - used - 2;
+            if (component[0] is 0 or ComponentContinue && fits >= 1)
+            {
+                var head = new byte[2 + fits];
+                head[0] = ComponentContinue;
+                head[1] = (byte)fits;
+                component.AsSpan(2, fits).CopyTo(head.AsSpan(2));
+                groups[^1].Add(head);
+                var tail = new byte[component.Length - fits];
+                tail[0] = component[0];
+                tail[1] = (byte)(component[1] - fits);
+                component.AsSpan(2 + fits).CopyTo(tail.AsSpan(2));
+                var rest = new List<byte[]> { tail };
+                rest.AddRange(queue);
+                queue = new Queue<byte[]>(rest);
+            }
+            else
+            {
+                queue = new Queue<byte[]>(new[] { component }.Concat(queue));
+            }
+
+            groups.Add([]);
+            used = 0;
         }
 
         for (var g = 0; g < groups.Count; g++)

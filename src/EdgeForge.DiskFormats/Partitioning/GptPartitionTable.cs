@@ -195,11 +195,6 @@ public sealed class GptPartitionTable
             EntryCount = count,
             Partitions = partitions,
         };
-        if (table.FirstUsableLba != firstUsable && entrySize == EntrySize)
-        {
-            // Other tools may reserve more room than the array needs; only the partitions' bounds matter below.
-        }
-
         foreach (var p in partitions)
         {
             if (p.FirstLba < firstUsable || p.LastLba > lastUsable || p.LastLba < p.FirstLba)

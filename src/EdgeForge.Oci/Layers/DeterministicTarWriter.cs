@@ -7,7 +7,7 @@ namespace EdgeForge.Oci.Layers;
 /// <summary>
 /// Writes file-tree entries as a reproducible PAX tar: every entry gets the same modification time
 /// (<c>SOURCE_DATE_EPOCH</c>, reproducible-builds.org, default 0), explicit numeric owner and mode with empty user and
-/// group names, no access or change times; long names and extended attributes go into PAX records, attributes as
+/// group names, no access or change times, pax header blocks all named alike (<see cref="PaxHeaderNameNormalisingStream"/>); long names and extended attributes go into PAX records, attributes as
 /// <c>SCHILY.xattr.NAME</c> (the convention GNU tar, Go's archive/tar and containerd read).
 /// </summary>
 public sealed class DeterministicTarWriter : IAsyncDisposable
@@ -15,9 +15,10 @@ public sealed class DeterministicTarWriter : IAsyncDisposable
     private readonly TarWriter _writer;
     private readonly DateTimeOffset _modificationTime;
 
-    public DeterministicTarWriter(Stream output, long sourceDateEpoch, bool leaveOpen = true)
+    /// <remarks>The output stream is left open: the caller owns it and finishes compression after the tar ends.</remarks>
+    public DeterministicTarWriter(Stream output, long sourceDateEpoch)
     {
-        _writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen);
+        _writer = new TarWriter(new PaxHeaderNameNormalisingStream(output), TarEntryFormat.Pax, leaveOpen: false);
         _modificationTime = DateTimeOffset.FromUnixTimeSeconds(sourceDateEpoch);
     }
 
@@ -90,15 +91,24 @@ public sealed class DeterministicTarWriter : IAsyncDisposable
 }
 
 /// <summary>Presents exactly <c>length</c> bytes of a stream with a known Length, so TarWriter can size the entry without seeking.</summary>
+/// <remarks>
+/// TarWriter takes an entry's size from a seekable data stream and refuses unseekable ones when its output cannot
+/// seek (a compressor never can), so this stream reports itself seekable but allows only "seeks" to where it is.
+/// </remarks>
 internal sealed class ExactLengthReadStream(Stream inner, long length, string what) : Stream
 {
     private long _position;
 
     public override bool CanRead => true;
-    public override bool CanSeek => false;
+    public override bool CanSeek => true;
     public override bool CanWrite => false;
     public override long Length => length;
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override long Position
+    {
+        get => _position;
+        set => Seek(value, SeekOrigin.Begin);
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -141,7 +151,13 @@ internal sealed class ExactLengthReadStream(Stream inner, long length, string wh
     }
 
     public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        var target = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        return target == _position ? _position : throw new NotSupportedException($"{what}: content is streamed once and cannot seek");
+    }
+
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using EdgeForge.Compression;
 using EdgeForge.FileTree;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Model;
@@ -64,11 +65,43 @@ public static class LayerWriter
         }
     }
 
+    /// <summary>Makes a layer blob from an existing uncompressed tar stream (compressed and both digests in one pass).</summary>
+    public static async Task<BlobLayer> FromTarAsync(Stream tar, BlobCache store, LayerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LayerOptions();
+        var temp = store.CreateTemporaryPath();
+        try
+        {
+            Digest diffId;
+            Digest digest;
+            long size;
+            await using (var file = BlobCache.OpenNewFile(temp))
+            {
+                var compressedHash = new HashingWriteStream(file, leaveOpen: true);
+                var compressor = OpenCompressor(compressedHash, options);
+                var tarHash = new HashingWriteStream(compressor, leaveOpen: true);
+                await tar.CopyToAsync(tarHash, 1 << 16, cancellationToken).ConfigureAwait(false);
+                diffId = tarHash.Digest;
+                await compressor.DisposeAsync().ConfigureAwait(false);
+                digest = compressedHash.Digest;
+                size = compressedHash.BytesWritten;
+            }
+
+            var path = store.Commit(temp, digest);
+            return new BlobLayer(path, new Descriptor { MediaType = MediaTypes.LayerMediaType(options.Compression, options.DockerMediaTypes), Digest = digest, Size = size }, diffId);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     private static Stream OpenCompressor(Stream output, LayerOptions options) => options.Compression switch
     {
         LayerCompression.None => new NonClosingStream(output),
         LayerCompression.Gzip => new GZipStream(new GzipHeaderNormalisingStream(output), options.GzipLevel, leaveOpen: false),
-        LayerCompression.Zstd => throw new NotSupportedException("zstd layers are not supported yet"),
+        // zstd frames carry no timestamp or OS byte: the output is a function of input and level alone.
+        LayerCompression.Zstd => new ZstdCompressStream(output, options.ZstdLevel, leaveOpen: true),
         _ => throw new ArgumentOutOfRangeException(nameof(options)),
     };
 

@@ -39,6 +39,7 @@ public sealed record ImageConfig
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; init; }
 
+    [JsonIgnore]
     public Platform Platform => new() { Os = Os, Architecture = Architecture, Variant = Variant, OsVersion = OsVersion };
 
     public static ImageConfig Parse(ReadOnlySpan<byte> json) => OciJson.Deserialize<ImageConfig>(json, "image config");

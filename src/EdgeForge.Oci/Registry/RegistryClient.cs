@@ -23,6 +23,7 @@ public sealed class RegistryClient : IDisposable
     private readonly HttpMessageInvoker _tokenTransport;
     private readonly ConcurrentDictionary<string, Lazy<Task<Uri>>> _baseUris = new(StringComparer.OrdinalIgnoreCase);
     private readonly X509Certificate2Collection _extraRoots;
+    private readonly ConcurrentDictionary<string, bool> _hostsThatPresentedCertificates = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistryClient(RegistryClientOptions? options = null)
     {
@@ -393,6 +394,12 @@ public sealed class RegistryClient : IDisposable
             using var response = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             return https;
         }
+        catch (HttpRequestException) when (_hostsThatPresentedCertificates.ContainsKey(HostOf(registry).Trim('[', ']')))
+        {
+            // A TLS server answered but its certificate was not trusted: that is an error to report (add its CA
+            // with --ca-certs or mark it --insecure-registry), not a reason to talk plain HTTP to a TLS port.
+            return https;
+        }
         catch (HttpRequestException)
         {
             return new Uri("http://" + registry + "/");
@@ -435,6 +442,7 @@ public sealed class RegistryClient : IDisposable
         }
 
         var targetHost = (sender as SslStream)?.TargetHostName ?? "";
+        _hostsThatPresentedCertificates[targetHost] = true;
         if (_options.InsecureRegistries.Any(r => string.Equals(HostOf(r).Trim('[', ']'), targetHost, StringComparison.OrdinalIgnoreCase)))
         {
             return true;

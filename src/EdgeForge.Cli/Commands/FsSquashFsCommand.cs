@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeForge.FileTree;
+using EdgeForge.SquashFs;
+
+namespace EdgeForge.Cli.Commands;
+
+/// <summary>
+/// <c>edgeforge fs squashfs SOURCE -o FILE</c>: a SquashFS 4.0 image of a directory, thin over EdgeForge.SquashFs
+/// (what the installer ISO carries as /rootfs.squashfs; spec §6).
+/// </summary>
+internal static class FsSquashFsCommand
+{
+    public static Command Create()
+    {
+        var source = new Argument<string>("SOURCE") { Description = "The directory whose contents become the image root (symlinks are stored, not followed)." };
+        var output = new Option<string>("--output", "-o") { Description = "The image file to write (written to a temporary name, renamed when complete).", Required = true };
+        var compressor = new Option<string>("--comp") { Description = "Compressor: zstd (default) or gzip (zlib, the kernel's oldest squashfs compressor).", DefaultValueFactory = _ => "zstd" };
+        compressor.AcceptOnlyFromAmong("zstd", "gzip");
+        var level = new Option<int?>("--level") { Description = "Compression level: zstd 1–22 (default 3), gzip 1–9 (default 9)." };
+        var blockSize = new Option<string>("--block-size", "-b") { Description = "Data block size: a power of two from 4K to 1M, in bytes or with a K/M suffix.", DefaultValueFactory = _ => "1M" };
+        var noXattrs = new Option<bool>("--no-xattrs") { Description = "Leave out extended attributes (kept by default: user.*, trusted.*, security.* such as security.capability)." };
+        var noExports = new Option<bool>("--no-exports") { Description = "Leave out the NFS export table (written by default, as mksquashfs does)." };
+        var processors = new Option<int?>("--processors") { Description = "Compressor threads (default: one per processor)." };
+        var command = new Command("squashfs", "Write a SquashFS 4.0 image of a directory: parallel, reproducible (the image time follows SOURCE_DATE_EPOCH, else the newest mtime), mountable by the Linux kernel.")
+        {
+            source, output, compressor, level, blockSize, noXattrs, noExports, processors,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var directory = parseResult.GetValue(source)!;
+            var target = parseResult.GetValue(output)!;
+            if (!Directory.Exists(directory))
+            {
+                throw new InvalidInputException($"{directory}: no such directory");
+            }
+
+            var targetFolder = Path.GetDirectoryName(Path.GetFullPath(target))!;
+            if (!Directory.Exists(targetFolder))
+            {
+                throw new InvalidInputException($"{target}: the directory {targetFolder} does not exist");
+            }
+
+            var options = new SquashFsOptions
+            {
+                Compressor = parseResult.GetValue(compressor) == "gzip" ? SquashFsCompressor.Gzip : SquashFsCompressor.Zstd,
+                CompressionLevel = parseResult.GetValue(level),
+                BlockSize = ParseBlockSize(parseResult.GetValue(blockSize) ?? "1M"),
+                ExtendedAttributes = !parseResult.GetValue(noXattrs),
+                ExportTable = !parseResult.GetValue(noExports),
+                Processors = parseResult.GetValue(processors),
+                ModificationTime = SourceDateEpoch(),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidInputException(e.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            DirectoryFileTreeSource tree;
+            try
+            {
+                tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandFailedException($"{directory}: cannot read the tree: {e.Message}", e);
+            }
+
+            SquashFsWriteResult result;
+            try
+            {
+                result = await SquashFsWriter.WriteFileAsync(tree, target, options, progress: null, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidInputException($"{directory}: {e.Message}");
+            }
+
+            await parseResult.InvocationConfiguration.Output.WriteLineAsync(
+                $"Wrote {target}: {result.ImageSize} bytes, {result.InodeCount} inodes, {result.ContentBytes} bytes of file contents " +
+                $"({options.Compressor.ToString().ToLowerInvariant()} level {options.CompressionLevel ?? SquashFsOptions.DefaultLevel(options.Compressor)}, " +
+                $"{options.BlockSize / 1024} KiB blocks), {result.DuplicateFiles} duplicate files shared" +
+                (result.SkippedExtendedAttributes > 0 ? $", {result.SkippedExtendedAttributes} xattrs outside user/trusted/security left out" : ""));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static int ParseBlockSize(string text)
+    {
+        var trimmed = text.Trim();
+        var multiplier = 1L;
+        if (trimmed.EndsWith('K') || trimmed.EndsWith('k'))
+        {
+            multiplier = 1024;
+            trimmed = trimmed[..^1];
+        }
+        else if (trimmed.EndsWith('M') || trimmed.EndsWith('m'))
+        {
+            multiplier = 1024 * 1024;
+            trimmed = trimmed[..^1];
+        }
+
+        return long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value * multiplier <= int.MaxValue
+            ? (int)(value * multiplier)
+            : throw new InvalidInputException($"--block-size '{text}': expected a size such as 131072, 128K or 1M");
+    }
+
+    /// <summary>SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the image time; unset, the writer uses the newest mtime.</summary>
+    private static long? SourceDateEpoch()
+    {
+        var value = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? seconds
+            : throw new InvalidInputException($"SOURCE_DATE_EPOCH '{value}': expected whole seconds since 1970");
+    }
+}
