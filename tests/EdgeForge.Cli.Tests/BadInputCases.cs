@@ -129,7 +129,10 @@ internal static class BadInputCases
         ["user-data: no header"] = UserDataWith(UserData.Replace("#cloud-config\n", ""), "user-data:1:", "#cloud-config"),
         ["user-data: bad indentation"] = UserDataWith(UserData.Replace("  poweroff: true", "  poweroff: true\n   reboot: true"), "user-data:9:", "invalid YAML"),
         ["user-data: tab indentation"] = UserDataWith(UserData.Replace("  poweroff: true", "\tpoweroff: true"), "user-data:8:", "tab"),
-        ["user-data: duplicate key"] = UserDataWith(UserData.Replace("  poweroff: true", "  poweroff: true\n  poweroff: false"), "user-data:9:", "Duplicate key"),
+        ["user-data: duplicate key"] = UserDataWith(UserData.Replace("  poweroff: true", "  poweroff: true\n  poweroff: false"), "user-data:9:", "duplicate key"),
+        // Found by MutationFuzzTests: structures YamlDotNet's parser accepts and its representation model refuses.
+        ["user-data: empty key before a mapping"] = UserDataWith(UserData.Replace("  poweroff: true", " : poweroff: true"), "user-data:9:", "invalid YAML"),
+        ["user-data: flow garbage before a document marker"] = UserDataWith(UserData.Replace("    projectName: Default", "  [\u00d8L\u00b7 ---\n projectName: Default"), "user-data:", "invalid YAML"),
         ["user-data: unclosed flow"] = UserDataWith(UserData + "extra: [1, 2\n", "user-data:", "invalid YAML"),
         ["user-data: password comment"] = UserDataWith(UserData + "stylus2: x\n".Replace("stylus2: x\n", "") + "", "user-data:", "got null", replace: ("    projectName: Default\n", "    projectName: Default\n  registryCredentials:\n    domain: r.example.com\n    username: bob\n    password: ####\n")),
         ["user-data: ca cert not pem"] = UserDataWith(UserData, "stylus.site.caCerts[0]", "PEM", replace: ("    projectName: Default\n", "    projectName: Default\n    caCerts:\n      - |\n        ------BEGIN CERTIFICATE------\n        ****\n        ------END CERTIFICATE------\n")),

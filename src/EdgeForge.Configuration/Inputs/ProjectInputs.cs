@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using EdgeForge.Configuration.Diagnostics;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace EdgeForge.Configuration.Inputs;
@@ -108,14 +107,9 @@ public static class ProjectInputs
             return null;
         }
 
-        var stream = new YamlStream();
-        try
+        var stream = Yaml.YamlLoader.Load(relativePath, text, diagnostics, "check the indentation (spaces only)");
+        if (stream is null)
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            diagnostics.Error(relativePath, "invalid YAML", (int)e.Start.Line, column: (int)e.Start.Column, hint: "check the indentation (spaces only)");
             return null;
         }
 

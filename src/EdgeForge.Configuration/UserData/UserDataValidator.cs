@@ -1,4 +1,5 @@
 using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -46,15 +47,9 @@ public sealed partial class UserDataValidator
             }
         }
 
-        var stream = new YamlStream();
-        try
+        var stream = YamlLoader.Load(_fileName, text, _diagnostics, "check the indentation and the ':' after each key at this line or the one before");
+        if (stream is null)
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            _diagnostics.Error(_fileName, "invalid YAML: " + CleanMessage(e), (int)e.Start.Line, column: (int)e.Start.Column,
-                hint: "check the indentation and the ':' after each key at this line or the one before");
             return null;
         }
 
@@ -304,11 +299,4 @@ public sealed partial class UserDataValidator
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
 
-    /// <summary>YamlDotNet prefixes messages with "(Line: …, Col: …, Idx: …) - (…): "; the location is reported separately.</summary>
-    private static string CleanMessage(YamlException e)
-    {
-        var message = e.Message;
-        var cut = message.IndexOf("): ", StringComparison.Ordinal);
-        return (message.StartsWith('(') && cut > 0 ? message[(cut + 3)..] : message).TrimEnd('.');
-    }
 }
