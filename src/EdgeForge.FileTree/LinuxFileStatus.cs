@@ -3,10 +3,11 @@ using System.Text;
 
 namespace EdgeForge.FileTree;
 
-/// <summary>What lstat(2) tells about a path: the fields .NET's FileSystemInfo does not expose (owner, device numbers, inode).</summary>
-internal readonly record struct LinuxFileStatus(
+/// <summary>What lstat(2) tells about a path: the fields .NET's FileSystemInfo does not expose (owner, device numbers, inode, nanosecond times).</summary>
+public readonly record struct LinuxFileStatus(
     int Mode, int Uid, int Gid, long Size, long ModificationTime, uint LinkCount,
-    ulong Inode, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor)
+    ulong Inode, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor,
+    uint ModificationNanoseconds = 0, long ChangeTime = 0, uint ChangeNanoseconds = 0)
 {
     public const int TypeMask = 0xF000;
     public const int TypeSocket = 0xC000, TypeSymlink = 0xA000, TypeRegular = 0x8000, TypeBlock = 0x6000,
@@ -36,7 +37,10 @@ internal readonly record struct LinuxFileStatus(
             DeviceMajor: BitConverter.ToUInt32(buffer[136..]),
             DeviceMinor: BitConverter.ToUInt32(buffer[140..]),
             RdevMajor: BitConverter.ToUInt32(buffer[128..]),
-            RdevMinor: BitConverter.ToUInt32(buffer[132..]));
+            RdevMinor: BitConverter.ToUInt32(buffer[132..]),
+            ModificationNanoseconds: BitConverter.ToUInt32(buffer[120..]),
+            ChangeTime: BitConverter.ToInt64(buffer[96..]),
+            ChangeNanoseconds: BitConverter.ToUInt32(buffer[104..]));
     }
 
     /// <summary>Extended attributes of the path itself (not of a symlink's target).</summary>
