@@ -33,6 +33,9 @@ public sealed record BuildPlan
     public required string ProjectDirectory { get; init; }
     public required BuildSettings Settings { get; init; }
 
+    /// <summary>The explicit build arguments by key (for Dockerfile <c>ARG</c> values); known keys only.</summary>
+    public IReadOnlyDictionary<string, string> BuildArguments { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The base image reference actually used, and whether it is the OS default (true) or <c>BASE_IMAGE</c> (false).</summary>
     public required string BaseImage { get; init; }
     public required bool BaseImageIsDefault { get; init; }

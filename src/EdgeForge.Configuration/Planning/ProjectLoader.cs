@@ -89,6 +89,7 @@ public static class ProjectLoader
         {
             ProjectDirectory = directory,
             Settings = settings,
+            BuildArguments = arguments.Explicit.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
             BaseImage = baseImage,
             BaseImageIsDefault = settings.BaseImage is null,
             KubernetesVersionSource = versions.Source,
