@@ -25,6 +25,7 @@ public static class CommandTree
         yield return ProjectCommands.Plan();
         yield return ProjectCommands.Manifest();
         yield return ProjectCommands.Init();
+        yield return BuildCommands.Create();
         yield return KeysCommands.Create();
         yield return ContentCommands.Create();
         yield return ImageCommands.Create();

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+
+
 using System.Text.Json;
 using EdgeForge.Build.ProviderImages;
 using EdgeForge.Configuration.Planning;
@@ -18,24 +18,14 @@ namespace EdgeForge.Build.Tests;
 /// </summary>
 public sealed class ProviderImageBuilderTests
 {
-    private static readonly string[] Versions = ["1.30.1", "1.30.2", "1.30.3"];
+    private static readonly string[] Versions = ProviderImageFixture.Versions;
 
     [Fact]
     [Trait("Tier", "Heavy")]
     public async Task Builds_the_matrix_and_a_rebuild_runs_and_uploads_nothing()
     {
-        await using var registry = await RegistryProcess.StartAsync();
-        using var work = new TestDirectory();
-        var blobs = new BlobCache(work.Combine("cache"));
-        using var client = new RegistryClient();
-        await PushBaseImageAsync(client, blobs, registry.Address);
-        foreach (var version in Versions)
-        {
-            await PushKubernetesImageAsync(client, blobs, $"{registry.Address}/k8s/k3s:{version}", version);
-        }
-
-        var project = work.Combine("project");
-        WriteProject(project, registry.Address);
+        await using var fixture = await ProviderImageFixture.StartAsync(Versions);
+        var (registry, work, blobs, client, project) = (fixture.Registry, fixture.Work, fixture.Blobs, fixture.Client, fixture.Project);
         var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
             ?? throw new InvalidOperationException("the test project is invalid");
         var log = new List<string>();
@@ -85,58 +75,19 @@ public sealed class ProviderImageBuilderTests
         history.RootElement.GetProperty("config").ToString().ShouldNotContain("proxy.internal");
     }
 
-    private static void WriteProject(string project, string registry)
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task A_failing_cell_names_its_image_and_the_others_finish()
     {
-        Directory.CreateDirectory(Path.Combine(project, "certs"));
-        Directory.CreateDirectory(Path.Combine(project, "files"));
-        File.WriteAllText(Path.Combine(project, ".arg"), $"""
-            CUSTOM_TAG=lab
-            IMAGE_REGISTRY={registry}/edge
-            OS_DISTRIBUTION=ubuntu
-            BASE_IMAGE={registry}/base/busybox:1
-            K8S_DISTRIBUTION=k3s
-            K8S_PROVIDER_SOURCE={registry}/k8s/{"{distribution}"}:{"{version}"}
-            PE_VERSION=v4.4.12
-            HTTP_PROXY=http://proxy.internal:3128
-            NO_PROXY=127.0.0.1,localhost
+        await using var fixture = await ProviderImageFixture.StartAsync(["1.30.1", "1.30.3"]);
+        var plan = ProjectLoader.Load(fixture.Project, new ProjectOptions { Environment = _ => null }).Plan!;
 
-            """);
-        File.WriteAllText(Path.Combine(project, "k8s_version.json"), JsonSerializer.Serialize(new Dictionary<string, string[]> { ["k3s"] = Versions }));
-        File.WriteAllText(Path.Combine(project, "Dockerfile"), """
-            # Add any other image customizations here
-            ENV EDGE_ENV=from-env
-            LABEL org.example.team=edge
-            RUN echo "EDGE_ENV=$EDGE_ENV" > /etc/built-by-run && rm /etc/unwanted && test -n "$HTTP_PROXY" && test -n "$http_proxy" && test -n "$NO_PROXY"
-            COPY files/motd /etc/motd
+        var report = await new ProviderImageBuilder(plan, new ProviderImageBuildOptions { Registry = fixture.Client, Blobs = fixture.Blobs }).BuildAsync();
 
-            """);
-        File.WriteAllText(Path.Combine(project, "files/motd"), "welcome to the edge\n");
-        File.WriteAllText(Path.Combine(project, ".dockerignore"), "build\n");
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=Proxy CA", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-        File.WriteAllText(Path.Combine(project, "certs/proxy-ca.crt"), certificate.ExportCertificatePem() + "\n");
-        var publicKey = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(key.ExportSubjectPublicKeyInfoPem()));
-        File.WriteAllText(Path.Combine(project, ".edge-custom-config.yaml"), $"content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"{publicKey}\"\n");
-    }
-
-    private static async Task PushBaseImageAsync(RegistryClient client, BlobCache blobs, string registry)
-    {
-        using var rootfs = new BusyboxRootfs();
-        var image = await RootFsImporter.ImportAsync(rootfs.Root, blobs);
-        await using var destination = ImageLocation.Parse($"docker://{registry}/base/busybox:1").OpenDestination(client);
-        await ImageCopier.WriteAsync(image, destination);
-    }
-
-    private static async Task PushKubernetesImageAsync(RegistryClient client, BlobCache blobs, string reference, string version)
-    {
-        using var directory = new TestDirectory();
-        Directory.CreateDirectory(directory.Combine("opt/k8s"));
-        Directory.CreateDirectory(directory.Combine("usr/bin"));
-        File.WriteAllText(directory.Combine("opt/k8s/version"), version + "\n");
-        File.WriteAllText(directory.Combine("usr/bin/k3s"), $"#!/bin/sh\necho k3s v{version}+k3s1\n");
-        var image = await RootFsImporter.ImportAsync(directory.Path, blobs);
-        await using var destination = ImageLocation.Parse("docker://" + reference).OpenDestination(client);
-        await ImageCopier.WriteAsync(image, destination);
+        report.Succeeded.ShouldBeFalse();
+        report.Images.Where(i => i.Error is null).Select(i => i.K8sVersion).ShouldBe(["1.30.1", "1.30.3"]);
+        var failed = report.Images.Single(i => i.Error is not null);
+        failed.Reference.ShouldEndWith("k3s-1.30.2-v4.4.12-lab");
+        failed.Error!.ShouldContain("k8s/k3s");
     }
 }

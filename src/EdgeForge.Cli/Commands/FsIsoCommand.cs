@@ -49,13 +49,13 @@ internal static class FsIsoCommand
                 RockRidge = !parseResult.GetValue(noRockRidge),
                 Joliet = !parseResult.GetValue(noJoliet),
                 Timestamp = timestamp,
-                ComputeSha256 = true,
             });
-            var tree = new DirectoryFileTreeSource(source);
+            // Extended attributes are not part of ISO 9660 or Rock Ridge as written here: skip reading them.
+            var tree = new DirectoryFileTreeSource(source, readExtendedAttributes: false);
             writer.AddFileTree(tree);
             var result = await ImageFileOutput.WriteAsync(target, stream => writer.WriteAsync(stream, cancellationToken), cancellationToken);
             await parseResult.InvocationConfiguration.Output.WriteLineAsync(
-                $"Wrote {target}: {result.Length} bytes, {tree.Entries.Count} entries, volume '{volumeId}', sha256 {result.Sha256}");
+                $"Wrote {target}: {result.Length} bytes, {tree.Entries.Count} entries, volume '{volumeId}'");
             return ExitCodes.Ok;
         });
         return command;

@@ -322,7 +322,7 @@ internal sealed class RegistryOptions
         command.Options.Add(CertDirectories);
     }
 
-    public RegistryClient CreateClient(ParseResult parseResult)
+    public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null)
     {
         ICredentialProvider credentials = DockerConfigFile.Default();
         if (parseResult.GetValue(Creds) is { } creds)
@@ -350,7 +350,7 @@ internal sealed class RegistryOptions
         {
             Credentials = credentials,
             InsecureRegistries = parseResult.GetValue(InsecureRegistries) ?? [],
-            CaCertificatePaths = certDirectories,
+            CaCertificatePaths = [.. certDirectories, .. extraCertificatePaths ?? []],
         });
     }
 }

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using EdgeForge.Build.Tests;
+
+namespace EdgeForge.Cli.Tests;
+
+public sealed class BuildProviderImagesCommandTests
+{
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task The_canvos_target_builds_pushes_reports_and_prints_the_manifest()
+    {
+        await using var fixture = await ProviderImageFixture.StartAsync(ProviderImageFixture.Versions);
+        var cache = fixture.Work.Combine("cli-cache");
+
+        var first = await CliResult.RunAsync("build", "+build-provider-images", fixture.Project, "--push", "--cache-dir", cache);
+        var firstReport = File.ReadAllText(Path.Combine(fixture.Project, "build", "provider-images.json"));
+        var again = await CliResult.RunAsync("build", "provider-images", fixture.Project, "--push", "--cache-dir", cache, "--json");
+        var one = await CliResult.RunAsync("build", "provider-images", fixture.Project, "--cache-dir", cache, "--k8s-version", "1.30.2", "--output", fixture.Work.Combine("one"));
+
+        first.ExitCode.ShouldBe(0, first.All);
+        first.Output.ShouldContain("3 of 3 images; RUN steps executed: 1");
+        first.Output.ShouldContain("system.customTag: lab");
+        File.ReadAllText(Path.Combine(fixture.Project, "build", "byoos-manifest.yaml")).ShouldStartWith("pack:");
+        using var report = JsonDocument.Parse(firstReport);
+        report.RootElement.GetProperty("images").GetArrayLength().ShouldBe(3);
+
+        again.ExitCode.ShouldBe(0, again.All);
+        using var rerun = JsonDocument.Parse(again.Output);
+        rerun.RootElement.GetProperty("runsExecuted").GetInt32().ShouldBe(0);
+        rerun.RootElement.GetProperty("blobsUploaded").GetInt32().ShouldBe(0);
+
+        one.ExitCode.ShouldBe(0, one.All);
+        one.Output.ShouldContain("1 of 1 images");
+        one.Output.ShouldContain("k3s-1.30.2-v4.4.12-lab");
+    }
+
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task A_failing_cell_exits_1_naming_the_image()
+    {
+        await using var fixture = await ProviderImageFixture.StartAsync(["1.30.1", "1.30.3"]);
+
+        var result = await CliResult.RunAsync("build", "provider-images", fixture.Project, "--cache-dir", fixture.Work.Combine("cache2"));
+
+        result.ShouldNotCrash();
+        result.ExitCode.ShouldBe(1);
+        result.Output.ShouldContain("FAILED ");
+        result.Output.ShouldContain("k3s-1.30.2-v4.4.12-lab");
+        result.Error.ShouldContain("1 of 3 provider images failed");
+    }
+}
