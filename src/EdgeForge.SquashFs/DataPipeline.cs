@@ -13,24 +13,29 @@ namespace EdgeForge.SquashFs;
 /// thread however large the tree.
 /// </summary>
 /// <remarks>
-/// Duplicates: the reader hashes each file (SHA-256) and, at its end, looks the (size, digest) pair up among the
-/// files before it. A duplicate's tail never enters a fragment, and the writer rewinds over the blocks it had already
-/// written for it and points the file at the first copy's blocks — as mksquashfs does, since a file's blocks are
-/// compressed before its end is read.
+/// Duplicates: the reader hashes each file whose size another file shares (SHA-256) and, at its end, looks the
+/// (size, digest) pair up among the files before it. A duplicate's tail never enters a fragment, and the writer
+/// rewinds over the blocks it had already written for it and points the file at the first copy's blocks — as
+/// mksquashfs does, since a file's blocks are compressed before its end is read.
 /// </remarks>
 internal sealed class DataPipeline
 {
+    /// <summary>Markers and blocks queued at most (a marker is ~100 bytes).</summary>
+    private const int MaxItemsInFlight = 1 << 16;
+
     private readonly Stream _output;
     private readonly TreeLayout _layout;
     private readonly BlockCompressor _compressor;
     private readonly int _blockSize;
     private readonly IProgress<SquashFsProgress>? _progress;
     private readonly Channel<PipelineItem> _inOrder;
+    private readonly SemaphoreSlim _blockSlots;
     private readonly BlockingCollection<PipelineItem> _toCompress = new(new ConcurrentQueue<PipelineItem>());
     private readonly ConcurrentBag<byte[]> _buffers = [];
     private readonly CancellationTokenSource _failed;
     private readonly Thread[] _compressors;
-    private readonly Task _writer;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Reader state (one file at a time, on the source's callback).
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -57,11 +62,14 @@ internal sealed class DataPipeline
         _fragment = RentBuffer();
         _failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        // Enough blocks in flight to keep every compressor busy while the writer waits for the oldest one, capped so
-        // that buffers (an input and an output block per item) stay under ~96 MiB whatever the processor count.
+        // Blocks in flight: enough to keep every compressor busy while the writer waits for the oldest one, capped so
+        // that buffers (an input and an output block each) stay under ~96 MiB whatever the processor count. Only
+        // blocks count: the end-of-file markers of small files are cheap, and if they counted, the reader would stop
+        // at every fragment block until it is compressed — serialising trees of many small files.
         var workers = options.EffectiveProcessors;
-        var capacity = Math.Min(Math.Max(2 * workers + 2, 8), Math.Max(4, (96 << 20) / (2 * _blockSize)));
-        _inOrder = Channel.CreateBounded<PipelineItem>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        var blocksInFlight = Math.Min(Math.Max(2 * workers + 2, 8), Math.Max(4, (96 << 20) / (2 * _blockSize)));
+        _blockSlots = new SemaphoreSlim(blocksInFlight, blocksInFlight);
+        _inOrder = Channel.CreateBounded<PipelineItem>(new BoundedChannelOptions(MaxItemsInFlight) { SingleReader = true, SingleWriter = true });
         _compressors = new Thread[workers];
         for (var i = 0; i < workers; i++)
         {
@@ -69,7 +77,10 @@ internal sealed class DataPipeline
             _compressors[i].Start();
         }
 
-        _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        // The writer is a thread of its own, like the compressors: waking a blocked thread is cheaper than a thread
+        // pool hop per block, which matters on a busy machine.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "squashfs-write" };
+        _writer.Start();
     }
 
     /// <summary>Block sizes of every file's data blocks, as they will appear in the file inodes (bit 24: stored raw; 0: a hole).</summary>
@@ -88,26 +99,31 @@ internal sealed class DataPipeline
     {
         if (entry.Kind != FileTreeEntryKind.RegularFile || !_layout.Paths.TryGet(entry.Path, out var node) || _layout[node].Kind != FileTreeEntryKind.RegularFile)
         {
-            throw new InvalidDataException($"{entry.Path}: the source delivered contents for something that is not a regular file of its tree");
+            throw new InvalidOperationException($"{entry.Path}: the source delivered contents for something that is not a regular file of its tree");
         }
 
         var fileIndex = (int)_layout[node].Payload;
         ref var file = ref _layout.Files[fileIndex];
         if (file.Delivered)
         {
-            throw new InvalidDataException($"{entry.Path}: the source delivered its contents twice");
+            throw new InvalidOperationException($"{entry.Path}: the source delivered its contents twice");
         }
 
         file.Delivered = true;
         var size = file.Size;
+        var hashed = file.SizeShared;
         try
         {
             var fullBlocks = size / _blockSize;
             for (long block = 0; block < fullBlocks; block++)
             {
                 var input = RentBuffer();
-                await ReadExactlyAsync(content, input, _blockSize, entry, cancellationToken).ConfigureAwait(false);
-                _sha256.AppendData(input, 0, _blockSize);
+                ReadExactly(content, input, _blockSize, entry);
+                if (hashed)
+                {
+                    _sha256.AppendData(input, 0, _blockSize);
+                }
+
                 var item = new PipelineItem { Kind = ItemKind.DataBlock, FileIndex = fileIndex, FirstBlockOfFile = block == 0 };
                 if (input.AsSpan(0, _blockSize).IndexOfAnyExcept((byte)0) < 0)
                 {
@@ -128,27 +144,35 @@ internal sealed class DataPipeline
             var tail = tailLength > 0 ? RentBuffer() : null;
             if (tail is not null)
             {
-                await ReadExactlyAsync(content, tail, tailLength, entry, cancellationToken).ConfigureAwait(false);
-                _sha256.AppendData(tail, 0, tailLength);
+                ReadExactly(content, tail, tailLength, entry);
+                if (hashed)
+                {
+                    _sha256.AppendData(tail, 0, tailLength);
+                }
             }
 
-            var probe = new byte[1];
-            if (await content.ReadAsync(probe, cancellationToken).ConfigureAwait(false) != 0)
+            Span<byte> probe = stackalloc byte[1];
+            if (content.Read(probe) != 0)
             {
-                throw new InvalidDataException($"{entry.Path}: the contents are longer than the {size} bytes the tree declares");
+                throw new IOException($"{entry.Path}: the contents are longer than the {size} bytes the tree declares (changed while read?)");
             }
 
-            Span<byte> digest = stackalloc byte[32];
-            _sha256.GetHashAndReset(digest);
             var end = new PipelineItem { Kind = ItemKind.FileEnd, FileIndex = fileIndex, DuplicateOf = -1, FragmentIndex = SquashFsFormat.InvalidFragment };
-            var key = new ContentKey(size, digest);
-            if (size > 0 && _firstFileWithContent.TryGetValue(key, out var original))
+            var key = default(ContentKey);
+            if (hashed)
+            {
+                Span<byte> digest = stackalloc byte[32];
+                _sha256.GetHashAndReset(digest);
+                key = new ContentKey(size, digest);
+            }
+
+            if (hashed && _firstFileWithContent.TryGetValue(key, out var original))
             {
                 end.DuplicateOf = original;
             }
             else
             {
-                if (size > 0)
+                if (hashed)
                 {
                     _firstFileWithContent.Add(key, fileIndex);
                 }
@@ -174,9 +198,9 @@ internal sealed class DataPipeline
 
             await EnqueueAsync(end).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_writer.IsFaulted)
+        catch (OperationCanceledException) when (_written.Task.IsFaulted)
         {
-            await _writer.ConfigureAwait(false);
+            await _written.Task.ConfigureAwait(false);
             throw;
         }
     }
@@ -192,7 +216,7 @@ internal sealed class DataPipeline
             }
 
             _inOrder.Writer.TryComplete();
-            await _writer.ConfigureAwait(false);
+            await _written.Task.ConfigureAwait(false);
         }
         finally
         {
@@ -203,7 +227,7 @@ internal sealed class DataPipeline
         {
             if (!_layout.Files[i].Delivered)
             {
-                throw new InvalidDataException($"the source did not deliver the contents of {PathOf(_layout.Files[i].Node)}");
+                throw new InvalidOperationException($"the source did not deliver the contents of {PathOf(_layout.Files[i].Node)}");
             }
         }
     }
@@ -222,6 +246,8 @@ internal sealed class DataPipeline
         {
             thread.Join();
         }
+
+        _writer.Join();
 
         _sha256.Dispose();
     }
@@ -250,8 +276,8 @@ internal sealed class DataPipeline
     {
         if (item.Input is not null)
         {
+            await _blockSlots.WaitAsync(_failed.Token).ConfigureAwait(false);
             item.Output = RentBuffer();
-            item.Compressed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         await _inOrder.Writer.WriteAsync(item, _failed.Token).ConfigureAwait(false);
@@ -261,12 +287,15 @@ internal sealed class DataPipeline
         }
     }
 
-    private static async ValueTask ReadExactlyAsync(Stream content, byte[] buffer, int count, FileTreeEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads synchronously: contents come from local files or from streams over data already fetched, and an
+    /// asynchronous read costs a thread pool hop per call — per file and per block, the reader's main cost.
+    /// </summary>
+    private static void ReadExactly(Stream content, byte[] buffer, int count, FileTreeEntry entry)
     {
-        var read = await content.ReadAtLeastAsync(buffer.AsMemory(0, count), count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (read < count)
+        if (content.ReadAtLeast(buffer.AsSpan(0, count), count, throwOnEndOfStream: false) < count)
         {
-            throw new InvalidDataException($"{entry.Path}: the contents end before the {entry.Size} bytes the tree declares");
+            throw new IOException($"{entry.Path}: the contents end before the {entry.Size} bytes the tree declares (changed while read?)");
         }
     }
 
@@ -279,11 +308,11 @@ internal sealed class DataPipeline
                 try
                 {
                     item.OutputLength = _compressor.Compress(item.Input.AsSpan(0, item.InputLength), item.Output!);
-                    item.Compressed!.TrySetResult();
+                    item.MarkCompressed(null);
                 }
                 catch (Exception e)
                 {
-                    item.Compressed!.TrySetException(e);
+                    item.MarkCompressed(e);
                 }
             }
         }
@@ -293,25 +322,38 @@ internal sealed class DataPipeline
         }
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         try
         {
             _output.Position = _position;
-            await foreach (var item in _inOrder.Reader.ReadAllAsync(_failed.Token).ConfigureAwait(false))
+            var queue = _inOrder.Reader;
+            while (true)
             {
-                if (item.Compressed is not null)
+                if (!queue.TryRead(out var item))
                 {
-                    await item.Compressed.Task.WaitAsync(_failed.Token).ConfigureAwait(false);
+                    if (!queue.WaitToReadAsync(_failed.Token).AsTask().GetAwaiter().GetResult())
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (item.Input is not null)
+                {
+                    item.WaitUntilCompressed(_failed.Token);
                 }
 
                 Write(item);
             }
+
+            _written.TrySetResult();
         }
-        catch
+        catch (Exception e)
         {
             _failed.Cancel();
-            throw;
+            _written.TrySetException(e);
         }
     }
 
@@ -408,6 +450,7 @@ internal sealed class DataPipeline
 
         ReturnBuffer(item.Input!);
         ReturnBuffer(item.Output!);
+        _blockSlots.Release();
         return size;
     }
 
@@ -435,10 +478,38 @@ internal sealed class DataPipeline
         /// <summary>Compressed length, or -1 when the block is stored raw.</summary>
         public int OutputLength;
 
-        public TaskCompletionSource? Compressed;
+        private bool _compressed;
+        private Exception? _failure;
         public int DuplicateOf;
         public uint FragmentIndex;
         public uint FragmentOffset;
+
+        public void MarkCompressed(Exception? failure)
+        {
+            lock (this)
+            {
+                _failure = failure;
+                _compressed = true;
+                Monitor.PulseAll(this);
+            }
+        }
+
+        public void WaitUntilCompressed(CancellationToken cancellationToken)
+        {
+            lock (this)
+            {
+                while (!_compressed)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Monitor.Wait(this, 100);
+                }
+            }
+
+            if (_failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_failure);
+            }
+        }
     }
 
     /// <summary>Identity of a file's contents: size and SHA-256, so equal keys mean equal contents.</summary>

@@ -22,9 +22,13 @@ internal sealed class InodeTableWriter
     private readonly int _blockSize;
     private readonly MetadataWriter _inodes;
     private readonly MetadataWriter _directories;
-    private readonly byte[] _scratch = new byte[64 + SquashFsFormat.MaxNameLength + 4096];
+    /// <summary>Room for the largest fixed-size record: an extended inode header, or a directory index entry with its name.</summary>
+    private readonly byte[] _scratch = new byte[64 + SquashFsFormat.MaxNameLength];
+
+    /// <summary>One directory run's entries, assembled before its header (which holds their count) is written.</summary>
     private readonly byte[] _run = new byte[SquashFsFormat.MaxEntriesPerDirectoryHeader * (DirectoryEntrySize + SquashFsFormat.MaxNameLength)];
     private readonly List<(uint Index, uint Start, int Child)> _directoryIndex = [];
+    private uint _inodesWritten;
 
     public InodeTableWriter(Stream image, MemoryStream directoryTable, TreeLayout layout, DataPipeline data, BlockCompressor compressor, int blockSize)
     {
@@ -62,8 +66,6 @@ internal sealed class InodeTableWriter
         _inodes.Finish();
         _directories.Finish();
     }
-
-    private uint _inodesWritten;
 
     private void BeginInode(ref TreeNode n)
     {

@@ -27,7 +27,9 @@ public static class SquashFsWriter
     /// writable; the image starts at offset 0 and the stream is truncated to the image's length. Callers that write
     /// a file should write to a temporary name and rename it when this returns, as <see cref="WriteFileAsync"/> does.
     /// </summary>
-    /// <exception cref="InvalidDataException">The tree cannot be represented (bad path, hardlink to nothing, too many ids, …) or the source broke its contract.</exception>
+    /// <exception cref="InvalidDataException">The tree cannot be represented (bad path, hardlink to nothing, too many ids, …).</exception>
+    /// <exception cref="IOException">Reading or writing failed, or a file's contents were not as long as its entry said.</exception>
+    /// <exception cref="InvalidOperationException">The source broke its contract (a file delivered twice or never).</exception>
     public static async Task<SquashFsWriteResult> WriteAsync(IFileTreeSource source, Stream output, SquashFsOptions? options = null,
         IProgress<SquashFsProgress>? progress = null, CancellationToken cancellationToken = default)
     {

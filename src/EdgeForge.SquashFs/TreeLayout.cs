@@ -66,6 +66,9 @@ internal struct FileRecord
     public ulong SparseBytes;
 
     public bool Delivered;
+
+    /// <summary>Another file has the same size, so this one may be a duplicate or have one: its contents are hashed.</summary>
+    public bool SizeShared;
 }
 
 /// <summary>
@@ -236,8 +239,27 @@ internal sealed class TreeLayout
             }
         }
 
+        MarkSharedSizes();
         SortChildren();
         NumberInodes();
+    }
+
+    /// <summary>
+    /// Only files whose size another file shares can be duplicates; the rest need no content hash — most of a real
+    /// tree's bytes, as mksquashfs also reasons.
+    /// </summary>
+    private void MarkSharedSizes()
+    {
+        var filesOfSize = new Dictionary<long, int>();
+        foreach (ref readonly var file in Files.AsSpan())
+        {
+            filesOfSize[file.Size] = filesOfSize.GetValueOrDefault(file.Size) + 1;
+        }
+
+        foreach (ref var file in Files.AsSpan())
+        {
+            file.SizeShared = file.Size > 0 && filesOfSize[file.Size] > 1;
+        }
     }
 
     private static void ValidatePath(string path)

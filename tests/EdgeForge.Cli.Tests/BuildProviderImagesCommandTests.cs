@@ -48,4 +48,22 @@ public sealed class BuildProviderImagesCommandTests
         result.Output.ShouldContain("k3s-1.30.2-v4.4.12-lab");
         result.Error.ShouldContain("1 of 3 provider images failed");
     }
+
+    [Theory]
+    [InlineData("UPDATE_KERNEL=true")]
+    [InlineData("CIS_HARDENING=true")]
+    [InlineData("TWO_NODE=true")]
+    [InlineData("BUNDLE_K8S_AND_AGENT_PROVIDER=true")]
+    public async Task Features_it_cannot_build_are_refused_before_any_work(string setting)
+    {
+        using var project = new ValidProject();
+        project.AppendArg(setting);
+
+        var result = await CliResult.RunAsync("build", "provider-images", project.Directory, "--cache-dir", Path.Combine(project.Directory, "cache"));
+
+        result.ShouldNotCrash();
+        result.ExitCode.ShouldBe(2, result.All);
+        result.Error.ShouldContain(setting.StartsWith("BUNDLE", StringComparison.Ordinal) ? "K8S_PROVIDER_SOURCE is not set" : setting);
+        Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
+    }
 }

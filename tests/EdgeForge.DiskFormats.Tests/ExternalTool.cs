@@ -56,6 +56,11 @@ internal static class ExternalTool
 
     public static string Locate(string tool)
     {
+        if (Path.IsPathRooted(tool))
+        {
+            return File.Exists(tool) ? tool : throw new FileNotFoundException($"{tool} does not exist");
+        }
+
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Concat(["/usr/sbin", "/sbin"]))
         {
             var candidate = Path.Combine(dir, tool);

@@ -23,7 +23,7 @@ internal sealed class GrubBootAssets
         }
 
         ExternalTool.Output("grub-mkimage", "-O", "i386-pc", "-p", "/boot/grub2", "-o", core,
-            "biosdisk", "iso9660", "part_msdos", "part_gpt", "normal", "search", "search_fs_file", "configfile", "echo", "test", "serial", "terminal", "halt");
+            "biosdisk", "iso9660", "part_msdos", "part_gpt", "normal", "search", "search_fs_file", "configfile", "echo", "test", "serial", "terminal", "halt", "cat");
         using (var output = File.Create(EltoritoImage))
         {
             foreach (var part in new[] { Path.Combine(GrubPc, "cdboot.img"), core })
@@ -38,7 +38,7 @@ internal sealed class GrubBootAssets
         File.WriteAllText(stub, StubConfig);
         ExternalTool.Output("grub-mkimage", "-O", "x86_64-efi", "-p", "/EFI/BOOT", "-c", stub, "-o", EfiImage,
             "iso9660", "part_gpt", "part_msdos", "fat", "normal", "search", "search_fs_file", "configfile", "echo", "test",
-            "serial", "terminal", "halt", "efi_gop", "all_video");
+            "serial", "terminal", "halt", "cat", "efi_gop", "all_video");
     }
 
     public string EltoritoImage { get; }

@@ -133,6 +133,50 @@ public sealed class HybridIsoTests : IDisposable
         TestTrees.Sha256(_temp.Combine("two.iso")).ShouldBe(first.Sha256);
     }
 
+    [Fact]
+    public async Task Several_entries_form_one_section_per_platform_that_xorriso_reads_back()
+    {
+        var inputs = await HybridIsoBuilder.PrepareAsync(_temp.Combine("inputs"), "echo SECTIONS\n");
+        var iso = _temp.Combine("sections.iso");
+        var writer = new Iso9660Writer(new IsoImageOptions
+        {
+            VolumeId = "SECTIONS",
+            ElTorito = new ElToritoOptions
+            {
+                CatalogPath = "boot/boot.cat",
+                Entries =
+                [
+                    new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true },
+                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, ImagePath = "boot/uefi.img" },
+                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
+                ],
+            },
+            Partitions = new HybridPartitionOptions { AppendedPartitions = [new AppendedPartition(2, 0xEF, inputs.EspImage)] },
+        });
+        writer.AddFileTree(new DirectoryFileTreeSource(inputs.Tree));
+        writer.AddFile("boot/eltorito.img", inputs.Assets.EltoritoImage);
+        writer.AddFile("boot/uefi.img", inputs.EspImage);
+        IsoImageResult result;
+        await using (var output = File.Create(iso))
+        {
+            result = await writer.WriteAsync(output);
+        }
+
+        var report = XorrisoReport(iso);
+        Rows(report, "El Torito boot img").Select(r => (r[1], r[2], r[3])).ShouldBe([("BIOS", "y", "none"), ("UEFI", "y", "none"), ("UEFI", "y", "none")]);
+        report["El Torito img path"].ShouldContain("/boot/eltorito.img");
+        report["El Torito img path"].ShouldContain("/boot/uefi.img");
+        report["El Torito catalog"].Split(' ')[0].ShouldBe(result.Layout.CatalogBlock.ToString());
+        report["System area summary"].ShouldBe("MBR protective-msdos-label cyl-align-off GPT", "no GRUB MBR code was given");
+
+        await using var stream = File.OpenRead(iso);
+        var reader = new Iso9660Reader(stream);
+        var catalog = reader.ReadCatalog()!;
+        (catalog[64], catalog[65], catalog[66]).ShouldBe(((byte)ElToritoCatalog.FinalSectionHeaderId, (byte)0xEF, (byte)2), "one final section header for both UEFI entries");
+        reader.ReadBootEntries()[1].ImageBlock.ShouldBe((uint)result.Layout.AddedFileBlocks["boot/uefi.img"]);
+        reader.ListFiles().Select(f => f.Path).ShouldContain("boot/boot.cat", "a catalog that is not hidden is listed");
+    }
+
     private static Dictionary<string, string> XorrisoReport(string iso)
     {
         var output = ExternalTool.Output("xorriso", "-indev", iso, "-report_el_torito", "plain", "-report_system_area", "plain");

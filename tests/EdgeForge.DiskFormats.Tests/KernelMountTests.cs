@@ -6,7 +6,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// <summary>
 /// A fact that runs only where the running kernel can mount the filesystem at all (listed in /proc/filesystems; the
 /// build sandbox's kernel has no isofs and no modules). Elsewhere the test is reported as skipped with that reason —
-/// never passed. The QEMU tests mount the image with a real Debian kernel regardless.
+/// never passed. <see cref="GuestKernelTests"/> mounts the same image with Debian's kernel in QEMU regardless.
 /// </summary>
 public sealed class KernelFilesystemFactAttribute : FactAttribute
 {

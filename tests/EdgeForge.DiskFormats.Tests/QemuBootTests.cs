@@ -17,6 +17,7 @@ public sealed class BootableHybridIso : IDisposable
               terminal_input serial console
               terminal_output serial console
             fi
+            cat ($root)/config.yaml
             echo "EDGEFORGE-GRUB-REACHED-CONFIG platform=${grub_platform} root=${root}"
             halt
             """;
@@ -34,7 +35,8 @@ public sealed class BootableHybridIso : IDisposable
 
 /// <summary>
 /// Boots the hybrid ISO in QEMU (TCG) from CD and from disk, under SeaBIOS and under OVMF, and watches the serial
-/// console for the marker GRUB prints from /boot/grub2/grub.cfg — the whole chain from firmware to our directory tree.
+/// console for the marker GRUB prints from /boot/grub2/grub.cfg after printing /config.yaml from the image — the whole
+/// chain from firmware through El Torito or MBR/GPT to our directory tree and file data.
 /// </summary>
 [Trait("Tier", "Heavy")]
 public sealed class QemuBootTests(BootableHybridIso iso) : IClassFixture<BootableHybridIso>
@@ -69,6 +71,7 @@ public sealed class QemuBootTests(BootableHybridIso iso) : IClassFixture<Bootabl
 
         var serial = RunUntilMarker(arguments, log, TimeSpan.FromSeconds(60));
         serial.ShouldContain($"{BootableHybridIso.Marker} platform={grubPlatform}", customMessage: $"serial console of {firmware}/{medium}:\n{Tail(serial)}");
+        serial.ShouldContain("hostname: edgeforge-test", customMessage: "GRUB read /config.yaml from the ISO 9660 tree");
     }
 
     /// <summary>Runs QEMU until the marker reaches the serial log (then stops it: GRUB's halt does not always power off) or the timeout passes.</summary>

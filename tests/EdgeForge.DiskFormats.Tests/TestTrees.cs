@@ -39,6 +39,7 @@ internal static class TestTrees
         File.CreateSymbolicLink(Path.Combine(root, "dir", "sub", "link-parent"), "../../dir/./file.txt");
         File.CreateSymbolicLink(Path.Combine(root, "link-long"), LongSymlinkTarget);
         File.CreateSymbolicLink(Path.Combine(root, "link-dangling"), "nowhere");
+        File.CreateSymbolicLink(Path.Combine(root, "link-huge-component"), "../" + new string('h', 300) + "/end");
         Write(Path.Combine(root, "hard-a"), "shared by two names\n");
         Run("ln", Path.Combine(root, "hard-a"), Path.Combine(root, "dir", "hard-b"));
         Run("mknod", Path.Combine(root, "dev-null"), "c", "1", "3");

@@ -30,7 +30,7 @@ public class FaultInjectionTests(AnonymousRegistryFixture fixture) : IClassFixtu
         }
 
         var image = BuiltImage.Create(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [] } }, layers);
-        await using var proxy = new FaultInjectingProxy(fixture.Registry.Address, failureRate: 0.1, seed: 20261122);
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Registry.Address, failureRate: 0.1, seed: 20261122);
         using var client = new RegistryClient(new RegistryClientOptions { Retry = new RetrySettings { BaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 8 } });
 
         for (var round = 0; round < 20; round++)
@@ -38,12 +38,6 @@ public class FaultInjectionTests(AnonymousRegistryFixture fixture) : IClassFixtu
             var reference = ImageReference.Parse($"{proxy.Address}/fault/round{round}:v1");
             var pushed = await ImageCopier.WriteAsync(image, new RegistryImageDestination(client, reference));
             pushed.ManifestDigest.ShouldBe(image.Digest);
-
-            using (var direct = new RegistryClient())
-            {
-                var tags = await Should.NotThrowAsync(() => direct.ListTagsAsync(ImageReference.Parse($"{fixture.Registry.Address}/fault/round{round}:v1")), string.Join("\n", proxy.Log.Where(l => l.Contains($"round{round}/"))));
-                tags.ShouldContain("v1", $"round {round}: DEBUG " + string.Join("\n", proxy.Log.Where(l => l.Contains($"round{round}/"))));
-            }
 
             var layout = _directory.Combine($"pulled{round}");
             await ImageCopier.CopyAsync(new RegistryImageSource(client, reference), new OciLayoutImageDestination(layout, "v1"));

@@ -7,7 +7,8 @@ namespace EdgeForge.SquashFs.Tests;
 /// A directory on disk with every kind of thing a root filesystem holds, sized around a given block size: deep paths,
 /// 255-byte and non-ASCII names, symlinks, hardlinks, character and block devices, a fifo, a socket, empty files,
 /// files of exactly one block, one block + 1 byte and many blocks, all-zero files, duplicates, a directory of
-/// thousands of entries (large enough for a directory index), several owners, modes, mtimes and xattrs.
+/// thousands of entries (large enough for a directory index), random data that compression cannot shrink (stored
+/// raw), several owners, modes, mtimes and xattrs.
 /// </summary>
 internal sealed class SampleTree : IDisposable
 {
@@ -38,6 +39,9 @@ internal sealed class SampleTree : IDisposable
         Write("blocks/many-blocks", Bytes(blockSize * 7 + 123));
         Write("blocks/zeros-one-block", new byte[blockSize]);
         Write("blocks/zeros-many-blocks-and-tail", new byte[blockSize * 3 + 17]);
+        var incompressible = new byte[blockSize * 2 + 5];
+        random.NextBytes(incompressible);
+        Write("blocks/incompressible", incompressible);
         var holey = Bytes(blockSize * 4);
         Array.Clear(holey, blockSize, blockSize * 2);
         Write("blocks/hole-in-the-middle", holey);

@@ -117,6 +117,29 @@ public sealed partial class SquashFsImageTests : IDisposable
     }
 
     [Fact]
+    public async Task Large_directories_get_an_index_and_hardlinked_files_extended_inodes_with_their_link_count()
+    {
+        using var sample = new SampleTree(4096);
+        var image = Path.Combine(_work, "image.squashfs");
+        await SquashFsWriter.WriteFileAsync(new DirectoryFileTreeSource(sample.Root), image);
+        var inodes = InodeTableReader.Read(File.ReadAllBytes(image));
+
+        // Only "crowded" (3000 entries, ~110 KiB of listing) passes 8 KiB: one extended directory with an index
+        // entry per ~8 KiB of listing, names in sorted order, offsets rising (format.adoc "Directory Index").
+        var indexed = inodes.Where(i => i.DirectoryIndex.Count > 0).ShouldHaveSingleItem();
+        indexed.Type.ShouldBe((ushort)8);
+        indexed.DirectoryIndex.Count.ShouldBeGreaterThan(10);
+        indexed.DirectoryIndex.Select(e => e.Name).ShouldBe(indexed.DirectoryIndex.Select(e => e.Name).Order(StringComparer.Ordinal));
+        indexed.DirectoryIndex.Select(e => e.Name).ShouldAllBe(name => name.StartsWith("entry-", StringComparison.Ordinal));
+        indexed.DirectoryIndex.Select(e => e.Index).ShouldBe(indexed.DirectoryIndex.Select(e => e.Index).Order());
+        indexed.DirectoryIndex.Zip(indexed.DirectoryIndex.Skip(1)).ShouldAllBe(pair => pair.Second.Index - pair.First.Index <= 8192);
+
+        // etc/hostname and many-blocks have two names each: one inode, link count 2, the extended file type.
+        inodes.Count(i => i.Type == 9 && i.LinkCount == 2).ShouldBe(2);
+        inodes.Select(i => i.Number).Order().ShouldBe(Enumerable.Range(1, inodes.Count).Select(n => (uint)n));
+    }
+
+    [Fact]
     public async Task The_same_input_gives_the_same_bytes_whatever_the_thread_count()
     {
         var tree = new SyntheticTree.SyntheticFileTreeSource(directories: 20, filesPerDirectory: 150, bigFileSize: 3 << 20);

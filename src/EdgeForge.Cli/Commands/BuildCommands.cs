@@ -48,6 +48,14 @@ internal static class BuildCommands
                     "set it to an image template such as registry.example.com/edge/k8s-{distribution}:{version}, or set BUNDLE_K8S_AND_AGENT_PROVIDER=false");
             }
 
+            var unimplemented = new[] { ("UPDATE_KERNEL", plan.Settings.UpdateKernel), ("CIS_HARDENING", plan.Settings.CisHardening), ("TWO_NODE", plan.Settings.TwoNode) }
+                .Where(f => f.Item2).Select(f => f.Item1).ToList();
+            if (unimplemented.Count > 0)
+            {
+                throw new InvalidInputException($".arg: {string.Join(", ", unimplemented.Select(k => k + "=true"))}: not built by this version of edgeforge; " +
+                    "the images would silently lack it — set it to false (or add the changes with RUN lines in the Dockerfile)");
+            }
+
             if (parseResult.GetValue(jobs) is < 1 or > 64)
             {
                 throw new InvalidInputException("--jobs: use a number from 1 to 64");

@@ -96,9 +96,10 @@ public sealed class FatImageWriter
             directories.Add(dir);
             dir.Children.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             var taken = new HashSet<string>(StringComparer.Ordinal);
+            var nextTail = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var child in dir.Children)
             {
-                var (shortName, needsLong) = FatShortNames.Generate(child.Name, taken);
+                var (shortName, needsLong) = FatShortNames.Generate(child.Name, taken, nextTail);
                 child.ShortName = shortName;
                 child.LongEntries = needsLong ? FatShortNames.LongNameEntries(child.Name, FatShortNames.Checksum(shortName)) : [];
                 if (child.IsDirectory)
@@ -507,6 +508,11 @@ public sealed class FatImageWriter
 
         Node File(string path, long size, long time)
         {
+            if (size > uint.MaxValue)
+            {
+                throw new ArgumentException($"{path}: {size} bytes; a FAT file holds at most 4 GiB - 1 (fatgen103 §6, DIR_FileSize is 32-bit)");
+            }
+
             if (byPath.ContainsKey(path))
             {
                 throw new ArgumentException($"{path}: appears twice in the image");

@@ -20,7 +20,7 @@ internal static class FatShortNames
     /// The 11-byte short name for <paramref name="name"/>, unique against <paramref name="taken"/>, and whether a long
     /// name must accompany it (the name is not exactly its own upper-case 8.3 form).
     /// </summary>
-    public static (byte[] ShortName, bool NeedsLongName) Generate(string name, HashSet<string> taken)
+    public static (byte[] ShortName, bool NeedsLongName) Generate(string name, HashSet<string> taken, Dictionary<string, int>? nextTail = null)
     {
         var upper = name.ToUpperInvariant();
         var trimmed = upper.TrimStart('.').Replace(" ", "");
@@ -53,14 +53,28 @@ internal static class FatShortNames
         var candidate = Pad(basePart, ext);
         if (lossy || taken.Contains(candidate))
         {
-            for (var n = 1; ; n++)
+            // fatgen103 §7.4 numeric-tail generation; the tail resumes after the last one of the same basis name so a
+            // directory of thousands of similar long names stays linear.
+            var basis = candidate;
+            var n = nextTail?.GetValueOrDefault(basis, 1) ?? 1;
+            for (; ; n++)
             {
                 var tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (tail.Length > 7)
+                {
+                    throw new ArgumentException($"{name}: no free 8.3 short name left for this basis name");
+                }
+
                 candidate = Pad(basePart[..Math.Min(basePart.Length, 8 - tail.Length)] + tail, ext);
                 if (!taken.Contains(candidate))
                 {
                     break;
                 }
+            }
+
+            if (nextTail is not null)
+            {
+                nextTail[basis] = n + 1;
             }
 
             needsLong = true;

@@ -20,11 +20,44 @@ internal sealed class ImageOutputStream : IDisposable
 
     public long Position { get; private set; }
 
+    /// <summary>The furthest byte written so far (differs from <see cref="Position"/> only after <see cref="Seek"/>).</summary>
+    public long HighWater { get; private set; }
+
+    /// <summary>Whether <see cref="Seek"/> may be used: a seekable target and no hash being computed in stream order.</summary>
+    public bool CanSeek => _target.CanSeek && _sha256 is null;
+
+    /// <summary>
+    /// Moves the write position of a seekable, initially empty target. Used only to place file data that a source
+    /// delivers out of its announced order; unwritten gaps read as zeros (holes).
+    /// </summary>
+    public void Seek(long offset)
+    {
+        if (!CanSeek)
+        {
+            throw new InvalidOperationException("the image is written strictly in order to this target");
+        }
+
+        _target.Flush();
+        _target.Position = offset;
+        Position = offset;
+    }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         _sha256?.AppendData(data.Span);
-        await _target.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        if (_target is FileStream)
+        {
+            // A local file: a synchronous write costs no thread-pool hop per chunk (thousands of small files).
+            cancellationToken.ThrowIfCancellationRequested();
+            _target.Write(data.Span);
+        }
+        else
+        {
+            await _target.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+
         Position += data.Length;
+        HighWater = Math.Max(HighWater, Position);
     }
 
     public async ValueTask WriteZerosAsync(long count, CancellationToken cancellationToken)
@@ -57,7 +90,10 @@ internal sealed class ImageOutputStream : IDisposable
             var remaining = length;
             while (remaining > 0)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                var chunk = (int)Math.Min(buffer.Length, remaining);
+                var read = source is FileStream
+                    ? source.Read(buffer, 0, chunk)
+                    : await source.ReadAsync(buffer.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new IOException($"{what}: ended after {length - remaining} of {length} bytes");

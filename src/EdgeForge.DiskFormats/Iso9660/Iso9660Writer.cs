@@ -10,8 +10,10 @@ namespace EdgeForge.DiskFormats.Iso9660;
 /// <summary>
 /// Writes an ISO 9660 image (ECMA-119, interchange level 3) with Rock Ridge, Joliet, El Torito and an optional hybrid
 /// MBR/GPT system area, strictly front to back: the whole layout is computed from the trees' metadata first (sizes
-/// are known), then file contents are copied once, in the order the sources deliver them — which is the order of their
-/// regular-file entries (<see cref="IFileTreeSource"/>); a source that strays from it fails the write loudly.
+/// are known), then file contents are copied once as the sources deliver them. Extents are laid out in the order of
+/// each source's regular-file entries, which is the order contents arrive (<see cref="IFileTreeSource"/>); should a
+/// source deliver in another order, a seekable (empty) target lets each file be placed at its extent anyway, while a
+/// pipe or a write that hashes in stream order fails loudly.
 /// </summary>
 /// <remarks>
 /// Image layout (2048-byte blocks): 0–15 system area; 16… volume descriptors (PVD, El Torito boot record, Joliet SVD,
@@ -43,6 +45,11 @@ public sealed class Iso9660Writer
     public Iso9660Writer(IsoImageOptions options)
     {
         _options = options;
+        if (options.VolumeId.Length is 0 or > 32 || options.VolumeId.Any(c => c is < ' ' or > '~'))
+        {
+            throw new ArgumentException($"volume id '{options.VolumeId}' must be 1 to 32 printable ASCII characters (ECMA-119 §8.4.6)", nameof(options));
+        }
+
         if (options.Partitions is { } p && p.PartitionOffset < 16)
         {
             throw new ArgumentException($"partition offset {p.PartitionOffset} must be at least 16 blocks", nameof(options));
@@ -918,31 +925,56 @@ public sealed class Iso9660Writer
 
     private async Task WriteTreeDataAsync(ImageOutputStream sink, ImagePlan plan, CancellationToken cancellationToken)
     {
+        var seeking = false;
         for (var s = 0; s < _sources.Count; s++)
         {
             var expected = plan.DeliveryOrder[s];
             var next = 0;
             await _sources[s].ReadContentsAsync(async (entry, stream, ct) =>
             {
-                if (next >= expected.Count || !plan.SourceFiles.TryGetValue((s, entry.Path), out var node) || !ReferenceEquals(node, expected[next]))
+                if (!plan.SourceFiles.TryGetValue((s, entry.Path), out var node) || node.Delivered)
                 {
-                    throw new IOException($"{entry.Path}: delivered out of the order of the source's entries " +
-                        $"(expected {(next < expected.Count ? expected[next].Path : "no more files")}); the directories already name every extent");
+                    throw new IOException($"{entry.Path}: delivered twice, or not a regular file of the source's entries");
                 }
 
-                next++;
                 if (entry.Size != node.Size)
                 {
                     throw new IOException($"{entry.Path}: delivered with {entry.Size} bytes, its entry said {node.Size}");
                 }
 
+                if (!seeking && !ReferenceEquals(node, expected[next]))
+                {
+                    // The directories already name every extent, laid out in the order of the entries. A source that
+                    // delivers in another order can still be placed when the target is a file we may seek in.
+                    if (!sink.CanSeek)
+                    {
+                        throw new IOException($"{entry.Path}: delivered out of the order of the source's entries (expected {expected[next].Path}); " +
+                            "writing to a pipe or hashing while writing needs contents in that order");
+                    }
+
+                    seeking = true;
+                }
+
                 node.Delivered = true;
+                while (next < expected.Count && expected[next].Delivered)
+                {
+                    next++;
+                }
+
                 if (node.Size == 0)
                 {
                     return;
                 }
 
-                await sink.PadToAsync(node.DataBlock * BlockSize, ct).ConfigureAwait(false);
+                if (seeking)
+                {
+                    sink.Seek(node.DataBlock * BlockSize);
+                }
+                else
+                {
+                    await sink.PadToAsync(node.DataBlock * BlockSize, ct).ConfigureAwait(false);
+                }
+
                 await sink.CopyExactlyAsync(stream, node.Size, entry.Path, ct).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -951,6 +983,11 @@ public sealed class Iso9660Writer
         if (missing is not null)
         {
             throw new IOException($"{missing.Path}: the source never delivered its contents");
+        }
+
+        if (seeking)
+        {
+            sink.Seek(sink.HighWater);
         }
     }
 

@@ -17,6 +17,7 @@ internal static class IsoIdentifiers
     public static string[] AssignIso(IReadOnlyList<(string Name, bool IsDirectory)> children)
     {
         var taken = new HashSet<string>(StringComparer.Ordinal);
+        var nextSuffix = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new string[children.Count];
         for (var i = 0; i < children.Count; i++)
         {
@@ -54,11 +55,20 @@ internal static class IsoIdentifiers
             }
 
             var candidate = Compose(baseName, extension, isDirectory);
-            for (var n = 1; !taken.Add(candidate); n++)
+            if (!taken.Add(candidate))
             {
-                var suffix = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var kept = Math.Min(baseName.Length, maxBase - suffix.Length);
-                candidate = Compose(baseName[..kept] + suffix, extension, isDirectory);
+                // Numbering resumes where the last collision of the same identifier stopped: thousands of names that
+                // agree in their first 30 characters stay linear.
+                var n = nextSuffix.GetValueOrDefault(candidate, 1);
+                var original = candidate;
+                do
+                {
+                    var suffix = (n++).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var kept = Math.Min(baseName.Length, maxBase - suffix.Length);
+                    candidate = Compose(baseName[..kept] + suffix, extension, isDirectory);
+                }
+                while (!taken.Add(candidate));
+                nextSuffix[original] = n;
             }
 
             result[i] = candidate;
@@ -71,6 +81,7 @@ internal static class IsoIdentifiers
     public static string[] AssignJoliet(IReadOnlyList<string> names)
     {
         var taken = new HashSet<string>(StringComparer.Ordinal);
+        var nextSuffix = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new string[names.Count];
         for (var i = 0; i < names.Count; i++)
         {
@@ -79,9 +90,16 @@ internal static class IsoIdentifiers
             var extension = dot > 0 && name.Length - dot <= 16 ? name[dot..] : "";
             var stem = name[..(name.Length - extension.Length)];
             var candidate = Truncate(stem, extension, "");
-            for (var n = 1; !taken.Add(candidate); n++)
+            if (!taken.Add(candidate))
             {
-                candidate = Truncate(stem, extension, "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var original = candidate;
+                var n = nextSuffix.GetValueOrDefault(original, 1);
+                do
+                {
+                    candidate = Truncate(stem, extension, "~" + (n++).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                while (!taken.Add(candidate));
+                nextSuffix[original] = n;
             }
 
             result[i] = candidate;

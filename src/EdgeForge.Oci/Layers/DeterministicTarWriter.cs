@@ -74,17 +74,27 @@ public sealed class DeterministicTarWriter : IAsyncDisposable
         await _writer.WriteEntryAsync(tarEntry, cancellationToken).ConfigureAwait(false);
     }
 
-    // PAX record values are UTF-8 (POSIX pax "Extended header keywords"); System.Formats.Tar only writes strings.
+    /// <summary>
+    /// PAX record values are meant to be UTF-8 (POSIX pax "Extended header keywords") and System.Formats.Tar only
+    /// writes strings, but xattr values such as <c>security.capability</c> are binary and GNU tar, Go and containerd
+    /// store them as raw bytes. Such values travel through TarWriter base64-encoded behind a marker, and
+    /// <see cref="PaxHeaderNameNormalisingStream"/> writes their raw bytes into the record.
+    /// </summary>
     private static string DecodeAttributeValue(string path, string name, byte[] value)
     {
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(value);
+            var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(value);
+            if (!text.StartsWith(PaxHeaderNameNormalisingStream.BinaryValueMarker, StringComparison.Ordinal) && !text.Contains('\0'))
+            {
+                return text;
+            }
         }
         catch (DecoderFallbackException)
         {
-            throw new NotSupportedException($"{path}: extended attribute {name} has a binary value, which this tar writer cannot store");
         }
+
+        return PaxHeaderNameNormalisingStream.BinaryValueMarker + Convert.ToBase64String(value);
     }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();

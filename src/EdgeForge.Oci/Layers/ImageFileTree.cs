@@ -84,7 +84,7 @@ public sealed class ImageFileTree : IFileTreeSource
             var layerEntries = new List<(long Ordinal, FileTreeEntry Entry)>();
             var opaqueDirectories = new List<string>();
             var whiteouts = new List<string>();
-            await using (var stream = await layers[layerIndex](cancellationToken).ConfigureAwait(false))
+            await using (var stream = new PaxBinaryValueReadStream(await layers[layerIndex](cancellationToken).ConfigureAwait(false)))
             {
                 await using var reader = new TarReader(stream, leaveOpen: true);
                 long ordinal = -1;
@@ -212,7 +212,7 @@ public sealed class ImageFileTree : IFileTreeSource
                 continue;
             }
 
-            await using var stream = await _layers[layerIndex](cancellationToken).ConfigureAwait(false);
+            await using var stream = new PaxBinaryValueReadStream(await _layers[layerIndex](cancellationToken).ConfigureAwait(false));
             await using var reader = new TarReader(stream, leaveOpen: true);
             long ordinal = -1;
             while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } tarEntry)
@@ -249,7 +249,7 @@ public sealed class ImageFileTree : IFileTreeSource
             {
                 if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
                 {
-                    attributes[key["SCHILY.xattr.".Length..]] = Encoding.UTF8.GetBytes(value);
+                    attributes[key["SCHILY.xattr.".Length..]] = PaxAttributeValues.Decode(value);
                 }
             }
         }

@@ -185,6 +185,12 @@ public sealed class BlobLayer(string path, Descriptor descriptor, Digest diffId)
 
     public Digest DiffId => diffId;
 
+    public Digest Digest => descriptor.Digest;
+
+    public long Size => descriptor.Size;
+
+    public string MediaType => descriptor.MediaType;
+
     public Task<Stream> OpenCompressedAsync(CancellationToken cancellationToken = default)
     {
         Stream file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);

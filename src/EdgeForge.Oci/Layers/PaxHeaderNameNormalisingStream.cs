@@ -4,6 +4,8 @@ namespace EdgeForge.Oci.Layers;
 
 /// <summary>
 /// A write-through filter for a tar stream that gives every pax extended header (typeflag 'x') the same name,
+/// and writes binary attribute values (passed through TarWriter as <see cref="BinaryValueMarker"/> + base64) as
+/// their raw bytes, with record lengths and the header's size recomputed;
 /// <c>././@PaxHeader</c>, with its checksum recomputed. System.Formats.Tar names these headers
 /// <c>DIR/PaxHeaders.PID/NAME</c> (GNU tar's default pattern), so the process id would leak into every layer and
 /// the same tree written twice would differ. The name of an extended header is informational only (POSIX pax,
@@ -12,10 +14,15 @@ namespace EdgeForge.Oci.Layers;
 internal sealed class PaxHeaderNameNormalisingStream(Stream inner) : Stream
 {
     private const int BlockSize = 512;
+    /// <summary>Prefix of an attribute value that stands for the base64-encoded bytes after it.</summary>
+    public const string BinaryValueMarker = "edgeforge.binary-value.base64:";
+
     private static readonly byte[] FixedName = Encoding.ASCII.GetBytes("././@PaxHeader");
     private readonly byte[] _header = new byte[BlockSize];
     private int _headerFill;
     private long _dataRemaining;
+    private MemoryStream? _paxData;
+    private long _paxDataSize;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -32,9 +39,22 @@ internal sealed class PaxHeaderNameNormalisingStream(Stream inner) : Stream
             if (_dataRemaining > 0)
             {
                 var pass = (int)Math.Min(_dataRemaining, buffer.Length);
-                inner.Write(buffer[..pass]);
+                if (_paxData is not null)
+                {
+                    _paxData.Write(buffer[..pass]);
+                }
+                else
+                {
+                    inner.Write(buffer[..pass]);
+                }
+
                 _dataRemaining -= pass;
                 buffer = buffer[pass..];
+                if (_dataRemaining == 0 && _paxData is not null)
+                {
+                    WritePaxHeader();
+                }
+
                 continue;
             }
 
@@ -45,8 +65,15 @@ internal sealed class PaxHeaderNameNormalisingStream(Stream inner) : Stream
             if (_headerFill == BlockSize)
             {
                 ProcessHeader();
-                inner.Write(_header);
                 _headerFill = 0;
+                if (_paxData is null)
+                {
+                    inner.Write(_header);
+                }
+                else if (_dataRemaining == 0)
+                {
+                    WritePaxHeader();
+                }
             }
         }
     }
@@ -59,7 +86,7 @@ internal sealed class PaxHeaderNameNormalisingStream(Stream inner) : Stream
         }
 
         var type = (char)_header[156];
-        var size = ParseSize(_header.AsSpan(124, 12));
+        var size = TarHeaderFields.ParseSize(_header.AsSpan(124, 12));
         // Directories, links, devices and fifos carry no data whatever their size field says (POSIX ustar).
         _dataRemaining = type is '1' or '2' or '3' or '4' or '5' or '6' ? 0 : (size + BlockSize - 1) / BlockSize * BlockSize;
         if (type != 'x')
@@ -67,38 +94,23 @@ internal sealed class PaxHeaderNameNormalisingStream(Stream inner) : Stream
             return;
         }
 
+        // Hold the header and its records until all records are in: rewriting values changes the size field.
+        _paxData = new MemoryStream();
+        _paxDataSize = size;
+    }
+
+    private void WritePaxHeader()
+    {
+        var records = _paxData!.ToArray().AsSpan(0, (int)_paxDataSize);
+        var rewritten = PaxAttributeValues.DecodeBinaryValues(records) ?? records.ToArray();
+        _paxData = null;
         _header.AsSpan(0, 100).Clear();
         FixedName.CopyTo(_header, 0);
         _header.AsSpan(345, 155).Clear();
-        // Checksum: the sum of all header bytes with the checksum field counted as spaces, six octal digits, NUL, space.
-        _header.AsSpan(148, 8).Fill((byte)' ');
-        var sum = 0;
-        foreach (var b in _header)
-        {
-            sum += b;
-        }
-
-        var text = Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0'));
-        text.CopyTo(_header, 148);
-        _header[154] = 0;
-        _header[155] = (byte)' ';
-    }
-
-    private static long ParseSize(ReadOnlySpan<byte> field)
-    {
-        if ((field[0] & 0x80) != 0)
-        {
-            long value = field[0] & 0x7f;
-            for (var i = 1; i < field.Length; i++)
-            {
-                value = (value << 8) | field[i];
-            }
-
-            return value;
-        }
-
-        var text = Encoding.ASCII.GetString(field).Trim(' ', '\0');
-        return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
+        TarHeaderFields.SetSize(_header, rewritten.Length);
+        inner.Write(_header);
+        inner.Write(rewritten);
+        inner.Write(new byte[(BlockSize - (rewritten.Length % BlockSize)) % BlockSize]);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)

@@ -42,7 +42,9 @@ public static class SafeExtractor
         var writtenThisLayer = new HashSet<string>(StringComparer.Ordinal);
         var opaque = new List<string>();
         var count = 0;
-        await using var reader = new TarReader(tar, leaveOpen: true);
+        // Binary attribute values (security.capability) survive TarReader only behind this filter.
+        await using var filtered = new PaxBinaryValueReadStream(new NonDisposingStream(tar));
+        await using var reader = new TarReader(filtered, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             if (entry.EntryType is TarEntryType.GlobalExtendedAttributes)
@@ -173,7 +175,7 @@ public static class SafeExtractor
         {
             foreach (var (key, value) in pax.ExtendedAttributes.Where(a => a.Key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal)))
             {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+                var bytes = PaxAttributeValues.Decode(value);
                 if (Native.lsetxattr(full, key["SCHILY.xattr.".Length..], bytes, (nuint)bytes.Length, 0) != 0)
                 {
                     warnings.Add($"{entry.Name}: cannot set extended attribute {key["SCHILY.xattr.".Length..]}");
@@ -275,6 +277,23 @@ public static class SafeExtractor
         {
             // A dangling special file (fifo, device) that FileInfo does not report.
         }
+    }
+
+    /// <summary>Keeps the caller's stream open when the filter over it is disposed.</summary>
+    private sealed class NonDisposingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static ulong MakeDevice(uint major, uint minor) =>

@@ -19,6 +19,15 @@ public sealed class EnvironmentProxy : IWebProxy
         _httpProxy = ParseProxy(httpProxy);
         _httpsProxy = ParseProxy(httpsProxy);
         _noProxy = (noProxy ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(e => e.ToLowerInvariant()).ToList();
+        // http://user:password@proxy:3128 — credentials for the proxy itself (407 challenges).
+        var withUser = new[] { _httpsProxy, _httpProxy }.FirstOrDefault(p => p is not null && p.UserInfo.Length > 0);
+        if (withUser is not null)
+        {
+            var colon = withUser.UserInfo.IndexOf(':');
+            Credentials = colon < 0
+                ? new NetworkCredential(Uri.UnescapeDataString(withUser.UserInfo), "")
+                : new NetworkCredential(Uri.UnescapeDataString(withUser.UserInfo[..colon]), Uri.UnescapeDataString(withUser.UserInfo[(colon + 1)..]));
+        }
     }
 
     public static EnvironmentProxy FromEnvironment() => new(

@@ -19,6 +19,7 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
     private readonly HttpMessageInvoker _tokenTransport;
     private readonly ConcurrentDictionary<string, AuthenticationChallenge> _challenges = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, CachedToken> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<CachedToken>>> _inFlight = new(StringComparer.Ordinal);
 
     /// <param name="tokenTransport">Sends token requests; must not include this handler (the realm is another server).</param>
     public RegistryAuthenticationHandler(ICredentialProvider credentials, HttpMessageInvoker tokenTransport)
@@ -111,9 +112,18 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
             return cached.Token;
         }
 
-        var fresh = await FetchTokenAsync(challenge, credential, scopeStrings, cancellationToken).ConfigureAwait(false);
-        _tokens[key] = fresh;
-        return fresh.Token;
+        // Concurrent requests that all met the same 401 share one token request instead of each asking.
+        var fetch = _inFlight.GetOrAdd(key, _ => new Lazy<Task<CachedToken>>(() => FetchTokenAsync(challenge, credential, scopeStrings, cancellationToken)));
+        try
+        {
+            var fresh = await fetch.Value.ConfigureAwait(false);
+            _tokens[key] = fresh;
+            return fresh.Token;
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<CachedToken>>>(key, fetch));
+        }
     }
 
     private async Task<CachedToken> FetchTokenAsync(AuthenticationChallenge challenge, RegistryCredential? credential, IReadOnlyList<string> scopes, CancellationToken cancellationToken)

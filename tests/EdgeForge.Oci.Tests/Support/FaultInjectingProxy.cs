@@ -1,39 +1,60 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeForge.Oci.Tests.Support;
 
 /// <summary>
-/// A reverse proxy on 127.0.0.1 in front of a registry that fails a share of requests before forwarding them: with
-/// 500, 503 or 429 (Retry-After: 0), or by dropping the connection without an answer. Everything else is forwarded
-/// with its body streamed both ways and the Host header kept, so the registry's Location URLs name the proxy.
+/// A reverse proxy on 127.0.0.1 (Kestrel) in front of a registry that fails a share of requests before forwarding
+/// them: with 500, 503 or 429 (Retry-After: 0), or by resetting the connection without any answer. Everything else
+/// is forwarded with its body streamed both ways and the Host header kept, so the registry's Location URLs name the
+/// proxy.
 /// </summary>
 public sealed class FaultInjectingProxy : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Upgrade", "Proxy-Connection",
+    };
+
+    private readonly WebApplication _app;
     private readonly HttpClient _upstream;
     private readonly Uri _target;
     private readonly double _failureRate;
     private readonly Random _random;
     private readonly Lock _lock = new();
-    private readonly Task _loop;
     private int _faults;
     private int _requests;
 
-    public FaultInjectingProxy(string targetAuthority, double failureRate, int seed)
+    private FaultInjectingProxy(string targetAuthority, double failureRate, int seed)
     {
         _target = new Uri($"http://{targetAuthority}/");
         _failureRate = failureRate;
         _random = new Random(seed);
         _upstream = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
         Port = RegistryProcess.FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(AcceptAsync);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options =>
+        {
+            options.Listen(IPAddress.Loopback, Port);
+            options.Limits.MaxRequestBodySize = null;
+        });
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+    }
+
+    public static async Task<FaultInjectingProxy> StartAsync(string targetAuthority, double failureRate, int seed)
+    {
+        var proxy = new FaultInjectingProxy(targetAuthority, failureRate, seed);
+        await proxy._app.StartAsync();
+        return proxy;
     }
 
     public int Port { get; }
-
-    public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; } = new();
 
     public string Address => $"127.0.0.1:{Port}";
 
@@ -41,29 +62,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     public int RequestsSeen => Volatile.Read(ref _requests);
 
-    private async Task AcceptAsync()
-    {
-        var inFlight = new List<Task>();
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                break;
-            }
-
-            inFlight.RemoveAll(t => t.IsCompleted);
-            inFlight.Add(Task.Run(() => HandleAsync(context)));
-        }
-
-        await Task.WhenAll(inFlight);
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
         int fault;
@@ -72,98 +71,76 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             fault = _random.NextDouble() < _failureRate ? _random.Next(4) : -1;
         }
 
-        try
+        if (fault >= 0)
         {
-            if (fault >= 0)
+            Interlocked.Increment(ref _faults);
+            if (fault == 3)
             {
-                Interlocked.Increment(ref _faults);
-                Log.Enqueue($"{context.Request.HttpMethod} {context.Request.RawUrl} -> FAULT {fault}");
-                if (fault == 3)
-                {
-                    context.Response.Abort();
-                    return;
-                }
-
-                context.Response.StatusCode = fault switch { 0 => 500, 1 => 503, _ => 429 };
-                context.Response.AddHeader("Retry-After", "0");
-                context.Response.Close();
+                // A reset connection: the client sees no status line at all.
+                context.Abort();
                 return;
             }
 
-            await ForwardAsync(context);
+            context.Response.StatusCode = fault switch { 0 => 500, 1 => 503, _ => 429 };
+            context.Response.Headers.RetryAfter = "0";
+            return;
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or HttpRequestException or ObjectDisposedException)
-        {
-            context.Response.Abort();
-        }
-    }
 
-    private async Task ForwardAsync(HttpListenerContext context)
-    {
         var incoming = context.Request;
-        using var request = new HttpRequestMessage(new HttpMethod(incoming.HttpMethod), new Uri(_target, incoming.RawUrl));
+        using var request = new HttpRequestMessage(new HttpMethod(incoming.Method), new Uri(_target, incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()));
         request.Headers.Host = Address;
-        if (incoming.HasEntityBody)
+        if (incoming.ContentLength is > 0 || incoming.Headers.TransferEncoding.Count > 0)
         {
-            request.Content = new StreamContent(incoming.InputStream);
-            if (incoming.ContentLength64 >= 0)
+            request.Content = new StreamContent(incoming.Body);
+            if (incoming.ContentLength is { } length)
             {
-                request.Content.Headers.ContentLength = incoming.ContentLength64;
+                request.Content.Headers.ContentLength = length;
             }
         }
-
-        foreach (var name in incoming.Headers.AllKeys)
+        else if (incoming.ContentLength == 0)
         {
-            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            request.Content = new ByteArrayContent([]);
+        }
+
+        foreach (var (name, values) in incoming.Headers)
+        {
+            if (HopByHop.Contains(name))
             {
                 continue;
             }
 
-            var values = incoming.Headers.GetValues(name) ?? [];
-            if (!request.Headers.TryAddWithoutValidation(name, values))
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
             {
-                request.Content?.Headers.TryAddWithoutValidation(name, values);
+                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
         }
 
-        using var response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Log.Enqueue($"{incoming.HttpMethod} {incoming.RawUrl} -> {(int)response.StatusCode}");
-        var outgoing = context.Response;
-        outgoing.StatusCode = (int)response.StatusCode;
+        using var response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+        context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
-            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase))
+            if (!HopByHop.Contains(name))
             {
-                continue;
-            }
-
-            foreach (var value in values)
-            {
-                outgoing.AppendHeader(name, value);
+                context.Response.Headers[name] = values.ToArray();
             }
         }
 
-        if (response.Content.Headers.ContentLength is { } length)
+        if (response.Content.Headers.ContentLength is { } responseLength)
         {
-            outgoing.ContentLength64 = length;
+            context.Response.ContentLength = responseLength;
         }
 
-        if (incoming.HttpMethod != "HEAD")
+        if (!HttpMethods.IsHead(incoming.Method))
         {
-            await using var body = await response.Content.ReadAsStreamAsync();
-            await body.CopyToAsync(outgoing.OutputStream);
+            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+            await body.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
-
-        outgoing.Close();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
-        await _loop;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
         _upstream.Dispose();
     }
 }

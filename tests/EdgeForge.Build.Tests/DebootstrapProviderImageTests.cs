@@ -1,0 +1,87 @@
+using EdgeForge.Build.ProviderImages;
+using EdgeForge.Configuration.Planning;
+using EdgeForge.Oci;
+using EdgeForge.Oci.Blobs;
+using EdgeForge.Oci.Registry;
+using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Oci.Transports;
+
+namespace EdgeForge.Build.Tests;
+
+/// <summary>
+/// The heavy tier: a real Debian (debootstrap minbase) as the base image and a RUN that installs a package from the
+/// Debian mirror through the sandbox, as a user's Dockerfile does.
+/// </summary>
+public sealed class DebootstrapProviderImageTests
+{
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task A_debootstrap_base_gets_wireguard_tools_from_a_RUN()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        using var work = new TestDirectory();
+        var rootfs = work.Combine("debian");
+        var mirror = DebianMirror();
+        await ExternalTool.RunAsync("debootstrap", "--variant=minbase", "bookworm", rootfs, mirror);
+
+        var blobs = new BlobCache(work.Combine("cache"));
+        using var client = new RegistryClient();
+        var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
+        await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))
+        {
+            await ImageCopier.WriteAsync(baseImage, destination);
+        }
+
+        var project = work.Combine("project");
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, ".arg"), $"""
+            IMAGE_REGISTRY={registry.Address}/edge
+            OS_DISTRIBUTION=debian
+            OS_VERSION=12
+            BASE_IMAGE={registry.Address}/base/debian:bookworm
+            K8S_VERSION=1.30.14
+            BUNDLE_K8S_AND_AGENT_PROVIDER=false
+
+            """);
+        File.WriteAllText(Path.Combine(project, "Dockerfile"), """
+            # Add any other image customizations here
+            RUN apt-get update && apt-get install -y --no-install-recommends wireguard-tools && rm -rf /var/lib/apt/lists/*
+
+            """);
+        var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
+            ?? throw new InvalidOperationException("the test project is invalid");
+        var log = new List<string>();
+
+        var report = await new ProviderImageBuilder(plan, new ProviderImageBuildOptions { Registry = client, Blobs = blobs, Log = l => { lock (log) { log.Add(l); } } }).BuildAsync();
+
+        report.Succeeded.ShouldBeTrue(string.Join("\n", log) + string.Join("\n", report.Images.Select(i => i.Error)));
+        report.RunsExecuted.ShouldBe(1);
+        var bundle = work.Combine("unpacked");
+        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
+        File.Exists(Path.Combine(bundle, "rootfs", "usr/bin/wg")).ShouldBeTrue("wireguard-tools' /usr/bin/wg is missing from the image");
+        Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs", "var/lib/apt/lists")).ShouldBeEmpty();
+    }
+
+    /// <summary>The Debian mirror this machine's apt uses (deb822 or one-line sources), so the test reaches what apt reaches.</summary>
+    private static string DebianMirror()
+    {
+        foreach (var file in Directory.GetFiles("/etc/apt/sources.list.d", "*.sources").Append("/etc/apt/sources.list").Where(File.Exists))
+        {
+            foreach (var line in File.ReadAllLines(file))
+            {
+                var trimmed = line.Trim();
+                if (trimmed.StartsWith("URIs:", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
+                {
+                    return trimmed["URIs:".Length..].Trim().Split(' ')[0];
+                }
+
+                if (trimmed.StartsWith("deb ", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
+                {
+                    return trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(p => p.Contains("://", StringComparison.Ordinal));
+                }
+            }
+        }
+
+        return "http://deb.debian.org/debian";
+    }
+}
