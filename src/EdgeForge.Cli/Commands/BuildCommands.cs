@@ -42,18 +42,25 @@ internal static class BuildCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var plan = ProjectCommands.LoadOrReport(parseResult, project);
+            var refusals = new List<string>();
             if (plan.Settings.BundleK8sAndAgentProvider && plan.Settings.K8sProviderSource is null)
             {
-                throw new InvalidInputException(".arg: K8S_PROVIDER_SOURCE is not set, so there is nowhere to take the Kubernetes binaries from — " +
+                refusals.Add(".arg: K8S_PROVIDER_SOURCE is not set, so there is nowhere to take the Kubernetes binaries from — " +
                     "set it to an image template such as registry.example.com/edge/k8s-{distribution}:{version}, or set BUNDLE_K8S_AND_AGENT_PROVIDER=false");
             }
 
-            var unimplemented = new[] { ("UPDATE_KERNEL", plan.Settings.UpdateKernel), ("CIS_HARDENING", plan.Settings.CisHardening), ("TWO_NODE", plan.Settings.TwoNode) }
-                .Where(f => f.Item2).Select(f => f.Item1).ToList();
-            if (unimplemented.Count > 0)
+            foreach (var (key, enabled) in new[] { ("UPDATE_KERNEL", plan.Settings.UpdateKernel), ("CIS_HARDENING", plan.Settings.CisHardening), ("TWO_NODE", plan.Settings.TwoNode) })
             {
-                throw new InvalidInputException($".arg: {string.Join(", ", unimplemented.Select(k => k + "=true"))}: not built by this version of edgeforge; " +
-                    "the images would silently lack it — set it to false (or add the changes with RUN lines in the Dockerfile)");
+                if (enabled)
+                {
+                    refusals.Add($".arg: {key}=true is not built by this version of edgeforge; the images would silently lack it — " +
+                        "set it to false (or add the changes with RUN lines in the Dockerfile)");
+                }
+            }
+
+            if (refusals.Count > 0)
+            {
+                throw new InvalidInputException(string.Join("\nedgeforge: ", refusals));
             }
 
             if (parseResult.GetValue(jobs) is < 1 or > 64)
