@@ -17,8 +17,9 @@ dotnet test EdgeForge.slnx -c Release --no-build --logger "trx" --results-direct
 # Sum the counters of every test run (one TRX file per test project).
 totals=$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); sum[kv[1]] += kv[2] } }
-  END { printf "%d %d %d %d", sum["total"], sum["passed"], sum["failed"], sum["notExecuted"] }')
-read -r total passed failed skipped <<< "${totals:-0 0 0 0}"
+  END { printf "%d %d %d", sum["total"], sum["passed"], sum["failed"] }')
+read -r total passed failed <<< "${totals:-0 0 0}"
+skipped=$((total - passed - failed))
 rm -rf "$results"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$total" -eq 0 ]; then

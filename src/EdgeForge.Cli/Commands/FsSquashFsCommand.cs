@@ -1,19 +1,29 @@
 using System.CommandLine;
 using System.Globalization;
 using EdgeForge.FileTree;
+using EdgeForge.Oci;
+using EdgeForge.Oci.Layers;
+using EdgeForge.Oci.Model;
+using EdgeForge.Oci.Transports;
 using EdgeForge.SquashFs;
 
 namespace EdgeForge.Cli.Commands;
 
 /// <summary>
-/// <c>edgeforge fs squashfs SOURCE -o FILE</c>: a SquashFS 4.0 image of a directory, thin over EdgeForge.SquashFs
-/// (what the installer ISO carries as /rootfs.squashfs; spec §6).
+/// <c>edgeforge fs squashfs SOURCE -o FILE</c>: a SquashFS 4.0 image of a directory or of an image's flattened layers
+/// (streamed from the layer blobs, never unpacked), thin over EdgeForge.SquashFs — what the installer ISO carries as
+/// /rootfs.squashfs (spec §6).
 /// </summary>
 internal static class FsSquashFsCommand
 {
     public static Command Create()
     {
-        var source = new Argument<string>("SOURCE") { Description = "The directory whose contents become the image root (symlinks are stored, not followed)." };
+        var source = new Argument<string>("SOURCE")
+        {
+            Description = "A directory (symlinks are stored, not followed), or an image — docker://REF, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or a bare REF — whose flattened layers are streamed.",
+        };
+        var platform = new Option<string>("--platform") { Description = "Platform of an image SOURCE, OS/ARCH[/VARIANT].", DefaultValueFactory = _ => "linux/amd64" };
+        var registry = new RegistryOptions();
         var output = new Option<string>("--output", "-o") { Description = "The image file to write (written to a temporary name, renamed when complete).", Required = true };
         var compressor = new Option<string>("--comp") { Description = "Compressor: zstd (default) or gzip (zlib, the kernel's oldest squashfs compressor).", DefaultValueFactory = _ => "zstd" };
         compressor.AcceptOnlyFromAmong("zstd", "gzip");
@@ -24,16 +34,13 @@ internal static class FsSquashFsCommand
         var processors = new Option<int?>("--processors") { Description = "Compressor threads (default: one per processor)." };
         var command = new Command("squashfs", "Write a SquashFS 4.0 image of a directory: parallel, reproducible (the image time follows SOURCE_DATE_EPOCH, else the newest mtime), mountable by the Linux kernel.")
         {
-            source, output, compressor, level, blockSize, noXattrs, noExports, processors,
+            source, output, compressor, level, blockSize, noXattrs, noExports, processors, platform,
         };
+        registry.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var directory = parseResult.GetValue(source)!;
             var target = parseResult.GetValue(output)!;
-            if (!Directory.Exists(directory))
-            {
-                throw new InvalidInputException($"{directory}: no such directory");
-            }
 
             var targetFolder = Path.GetDirectoryName(Path.GetFullPath(target))!;
             if (!Directory.Exists(targetFolder))
@@ -60,12 +67,21 @@ internal static class FsSquashFsCommand
                 throw new InvalidInputException(e.Message.Split(" (Parameter", 2)[0]);
             }
 
-            DirectoryFileTreeSource tree;
+            IFileTreeSource tree;
+            IAsyncDisposable? imageSource = null;
+            using var client = registry.CreateClient(parseResult);
             try
             {
-                tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
+                if (Directory.Exists(directory))
+                {
+                    tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
+                }
+                else
+                {
+                    (tree, imageSource) = await ImageTreeAsync(directory, parseResult.GetValue(platform)!, client, cancellationToken);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException)
             {
                 throw new CommandFailedException($"{directory}: cannot read the tree: {e.Message}", e);
             }
@@ -79,6 +95,13 @@ internal static class FsSquashFsCommand
             {
                 throw new InvalidInputException($"{directory}: {e.Message}");
             }
+            finally
+            {
+                if (imageSource is not null)
+                {
+                    await imageSource.DisposeAsync();
+                }
+            }
 
             await parseResult.InvocationConfiguration.Output.WriteLineAsync(
                 $"Wrote {target}: {result.ImageSize} bytes, {result.InodeCount} inodes, {result.ContentBytes} bytes of file contents " +
@@ -88,6 +111,35 @@ internal static class FsSquashFsCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The flattened layers of an image: whiteouts applied, contents streamed from the layer blobs in layer order.</summary>
+    /// <remarks>The source stays open (the caller disposes it): layer contents are read while the image is written.</remarks>
+    private static async Task<(IFileTreeSource Tree, IAsyncDisposable Source)> ImageTreeAsync(string reference, string platformText, EdgeForge.Oci.Registry.RegistryClient client, CancellationToken cancellationToken)
+    {
+        ImageLocation location;
+        Platform platform;
+        try
+        {
+            location = ImageLocation.Parse(reference);
+            platform = Platform.Parse(platformText);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidInputException($"{reference}: neither a directory nor an image reference ({e.Message.TrimEnd('.')})");
+        }
+
+        var imageSource = location.OpenSource(client);
+        try
+        {
+            var image = await SourceImage.LoadAsync(imageSource, platform, cancellationToken);
+            return (await ImageFileTree.LoadAsync(image, cancellationToken), imageSource);
+        }
+        catch
+        {
+            await imageSource.DisposeAsync();
+            throw;
+        }
     }
 
     private static int ParseBlockSize(string text)
