@@ -74,9 +74,7 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
     public async Task<ProviderImageBuildReport> BuildAsync(CancellationToken cancellationToken = default)
     {
         var platform = new Platform { Os = "linux", Architecture = plan.Settings.Arch };
-        options.Log($"pull base image {plan.BaseImage} ({platform})");
-        var baseImage = await LoadImageAsync(plan.BaseImage, platform, cancellationToken).ConfigureAwait(false);
-        var shared = await BuildSharedLayersAsync(baseImage, cancellationToken).ConfigureAwait(false);
+        var shared = await BuildSharedImageAsync(cancellationToken).ConfigureAwait(false);
 
         var layout = options.OutputLayout ?? Path.Combine(plan.ProjectDirectory, "build", "images");
         var results = new ProviderImageResult[plan.ProviderImages.Count];
@@ -127,6 +125,21 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
 
         return new ProviderImageBuildReport(results, _runs, _built, _reused, uploaded, skipped);
     }
+
+    /// <summary>
+    /// The image below the Kubernetes layers — base, CA certificates, Dockerfile customisations, edge configuration —
+    /// with the same cached layers the provider images use. The installer ISO is made from it (EDGEFORGE.md §6).
+    /// </summary>
+    public async Task<BuiltImage> BuildSharedImageAsync(CancellationToken cancellationToken = default)
+    {
+        var platform = new Platform { Os = "linux", Architecture = plan.Settings.Arch };
+        options.Log($"pull base image {plan.BaseImage} ({platform})");
+        var baseImage = await LoadImageAsync(plan.BaseImage, platform, cancellationToken).ConfigureAwait(false);
+        return await BuildSharedLayersAsync(baseImage, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Counters of the steps run so far (RUN executions, layers built and reused).</summary>
+    public (int RunsExecuted, int LayersBuilt, int LayersReused) StepCounters => (_runs, _built, _reused);
 
     private async Task<BuiltImage> BuildCellAsync(BuiltImage shared, ProviderImagePlan cell, Platform platform, CancellationToken cancellationToken)
     {
