@@ -156,6 +156,12 @@ public static class ImageCopier
                 return;
             }
 
+            if (state.Destination is OciLayoutImageDestination layout && state.Source is ImageAsSource image
+                && image.LocalPathOf(blob) is { } localPath && layout.TryLinkBlob(blob, localPath))
+            {
+                return;
+            }
+
             await state.Destination.PutBlobAsync(blob, async innerCt =>
             {
                 var stream = await state.Source.OpenBlobAsync(blob, innerCt).ConfigureAwait(false);
@@ -211,6 +217,10 @@ public sealed class ImageAsSource(IImage image) : IImageSource
             ?? throw new FileNotFoundException($"{Description}: no blob {descriptor.Digest}");
         return layer.OpenCompressedAsync(cancellationToken);
     }
+
+    /// <summary>The local file of a blob when the image's layer is a blob-cache file (verified when it was stored).</summary>
+    public string? LocalPathOf(Descriptor descriptor) =>
+        image.Layers.FirstOrDefault(l => l.Digest == descriptor.Digest) is Layers.BlobLayer blobLayer ? blobLayer.Path : null;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

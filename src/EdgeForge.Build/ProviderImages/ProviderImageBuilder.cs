@@ -71,6 +71,9 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
     private int _built;
     private int _reused;
 
+    /// <summary>The registry repository each pulled layer came from, so a push to the same registry can mount it instead of uploading.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Digest, ImageReference> _origins = new();
+
     public async Task<ProviderImageBuildReport> BuildAsync(CancellationToken cancellationToken = default)
     {
         var platform = new Platform { Os = "linux", Architecture = plan.Settings.Arch };
@@ -103,6 +106,7 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
                 if (options.Push)
                 {
                     options.Log($"push {cell.Reference}");
+                    await MountKnownLayersAsync(image, ImageReference.Parse(cell.Reference), cancellationToken).ConfigureAwait(false);
                     var pushed = await WriteAsync(image, "docker://" + cell.Reference, cancellationToken).ConfigureAwait(false);
                     Interlocked.Add(ref uploaded, pushed.BlobsTransferred);
                     Interlocked.Add(ref skipped, pushed.BlobsSkipped);
@@ -328,6 +332,13 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
         var location = ImageLocation.Parse(reference.Contains("://", StringComparison.Ordinal) || reference.StartsWith("oci:", StringComparison.Ordinal) ? reference : "docker://" + reference);
         var source = location.OpenSource(options.Registry, options.Blobs);
         var image = await SourceImage.LoadAsync(source, platform, cancellationToken).ConfigureAwait(false);
+        if (location.Kind == TransportKind.Registry && location.Reference is { } origin)
+        {
+            foreach (var layer in image.Layers)
+            {
+                _origins.TryAdd(layer.Digest, origin);
+            }
+        }
 
         // Copy into the local blob cache once, so every later read (unpacking, the matrix, the push) is local and verified.
         var layers = new List<ILayer>();
@@ -343,6 +354,22 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
         }
 
         return BuiltImage.Create(image.Config, layers, image.Manifest.Annotations);
+    }
+
+    /// <summary>
+    /// Cross-repository mounts (distribution-spec "Mounting a blob from another repository") for layers pulled from the
+    /// registry being pushed to: the base and Kubernetes layers are then never uploaded again.
+    /// </summary>
+    private async Task MountKnownLayersAsync(IImage image, ImageReference destination, CancellationToken cancellationToken)
+    {
+        foreach (var layer in image.Layers)
+        {
+            if (_origins.TryGetValue(layer.Digest, out var origin) && origin.Registry == destination.Registry && origin.Repository != destination.Repository
+                && !await options.Registry.BlobExistsAsync(destination, layer.Descriptor, cancellationToken).ConfigureAwait(false))
+            {
+                await options.Registry.TryMountBlobAsync(destination, layer.Descriptor, origin.Repository, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<CopyResult> WriteAsync(IImage image, string destination, CancellationToken cancellationToken)

@@ -154,6 +154,37 @@ public sealed class OciLayoutImageDestination : IImageDestination
         }
     }
 
+    /// <summary>
+    /// Adds a blob that already exists as a verified, immutable local file (a blob-cache entry) as a hard link rather
+    /// than a copy: a matrix of images sharing gigabytes of layers then costs no extra disk and no copying. False when
+    /// linking is impossible (another filesystem, a size mismatch); the caller copies instead.
+    /// </summary>
+    public bool TryLinkBlob(Descriptor descriptor, string existingPath)
+    {
+        if (!File.Exists(existingPath) || new FileInfo(existingPath).Length != descriptor.Size)
+        {
+            return false;
+        }
+
+        var final = OciLayout.BlobPath(_root, descriptor.Digest);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        var temp = Path.Combine(Path.GetDirectoryName(final)!, $".tmp-{Guid.NewGuid():N}");
+        if (HardLink.Create(existingPath, temp) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            File.Move(temp, final, overwrite: true);
+            return true;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     public async Task PutManifestAsync(ManifestContent manifest, bool isRoot, CancellationToken cancellationToken = default)
     {
         await PutBlobAsync(manifest.Descriptor, _ => Task.FromResult<Stream>(new MemoryStream(manifest.Bytes.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
@@ -186,4 +217,11 @@ public sealed class OciLayoutImageDestination : IImageDestination
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+internal static class HardLink
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    public static extern int Create([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string existing,
+        [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string newPath);
 }
