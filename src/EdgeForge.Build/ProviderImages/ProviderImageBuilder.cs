@@ -84,7 +84,7 @@ public sealed class ProviderImageBuilder(BuildPlan plan, ProviderImageBuildOptio
         var uploaded = 0;
         var skipped = 0;
         using var throttle = new SemaphoreSlim(Math.Max(1, options.Jobs));
-        var layoutLock = new SemaphoreSlim(1);
+        using var layoutLock = new SemaphoreSlim(1);
         await Task.WhenAll(plan.ProviderImages.Select(async (cell, index) =>
         {
             await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
