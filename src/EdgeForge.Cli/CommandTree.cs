@@ -32,6 +32,7 @@ public static class CommandTree
         yield return LoginCommands.Login();
         yield return LoginCommands.Logout();
         yield return IsoCommands.Create();
+        yield return SiteUserDataCommand.Create();
         yield return Fs();
     }
 
