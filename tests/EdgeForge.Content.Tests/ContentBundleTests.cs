@@ -260,6 +260,23 @@ public sealed class ContentBundleTests(BundleRegistryFixture fixture) : IDisposa
         File.Exists(_directory.Combine("target", "escaped")).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task Extract_does_not_follow_a_symbolic_link_already_in_the_directory()
+    {
+        var result = await BuildAsync(format: BundleFormat.Tar);
+        var target = _directory.Combine("target");
+        var elsewhere = _directory.Combine("elsewhere");
+        Directory.CreateDirectory(target);
+        Directory.CreateDirectory(elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(target, "charts"), elsewhere);
+
+        var extract = await RunCliAsync("content", "extract", result.BundlePath, target);
+
+        extract.ExitCode.ShouldBe(1, extract.Output + extract.Error);
+        extract.Error.ShouldContain("symbolic link");
+        Directory.GetFileSystemEntries(elsewhere).ShouldBeEmpty();
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> RunCliAsync(params string[] args)
     {
         var output = new StringWriter();

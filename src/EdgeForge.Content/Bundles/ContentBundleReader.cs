@@ -58,23 +58,30 @@ public static class ContentBundleReader
     /// <summary>
     /// Extracts every file below <paramref name="directory"/>. Only plain files and directories are accepted, and
     /// a name that is absolute or climbs out with <c>..</c> refuses the whole bundle (CVE-2007-4559-style path
-    /// traversal); nothing outside <paramref name="directory"/> is ever written.
+    /// traversal); nothing outside <paramref name="directory"/> is ever written. A symbolic link already inside
+    /// <paramref name="directory"/> is never followed: an entry whose path runs through one is refused.
     /// </summary>
     public static async Task<int> ExtractAsync(string path, string directory, CancellationToken cancellationToken = default)
     {
         var root = Path.GetFullPath(directory);
         Directory.CreateDirectory(root);
+        var checkedDirectories = new HashSet<string>(StringComparer.Ordinal);
         var count = 0;
         await foreach (var (name, content) in EntriesAsync(path, cancellationToken).ConfigureAwait(false))
         {
             var target = Path.GetFullPath(Path.Combine(root, name));
             if (content is null)
             {
-                Directory.CreateDirectory(target);
+                CreateDirectories(root, name, checkedDirectories, path);
                 continue;
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            CreateDirectories(root, Path.GetDirectoryName(name) ?? "", checkedDirectories, path);
+            if (new FileInfo(target).LinkTarget is not null)
+            {
+                throw new InvalidDataException($"{path}: refusing to write {name} through the symbolic link {target}");
+            }
+
             await using (var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
                 await content.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
@@ -84,6 +91,28 @@ public static class ContentBundleReader
         }
 
         return count;
+    }
+
+    /// <summary>Creates root/relative one level at a time, refusing any level that exists as a symbolic link.</summary>
+    private static void CreateDirectories(string root, string relative, HashSet<string> checkedDirectories, string bundle)
+    {
+        var current = root;
+        foreach (var part in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            if (!checkedDirectories.Add(current))
+            {
+                continue;
+            }
+
+            var info = new DirectoryInfo(current);
+            if (info.LinkTarget is not null)
+            {
+                throw new InvalidDataException($"{bundle}: refusing to extract through the symbolic link {current}");
+            }
+
+            info.Create();
+        }
     }
 
     /// <summary>Every entry, its name checked as safe: (relative path, content stream or null for a directory).</summary>
