@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using EdgeForge.Oci.Tests.Support;
+
+namespace EdgeForge.Installer.Tests;
+
+/// <summary>
+/// Issue 6, second "Done when": a <c>debootstrap</c> Debian with <c>dracut</c> and <c>dracut-live</c>, whose generic
+/// initramfs carries dmsquash-live, imported as the base image and built with <c>edgeforge build iso</c>, boots from the
+/// installer menu's own <c>root=live:CDLABEL=COS_LIVE rd.live.squashimg=rootfs.squashfs</c> arguments, through dracut
+/// and systemd, to a unit that prints <c>/run/initramfs/live/config.yaml</c> on SeaBIOS and on OVMF.
+/// </summary>
+[Trait("Tier", "Heavy")]
+public sealed class DracutLiveBootTests(DracutLiveIsoFixture fixture) : IClassFixture<DracutLiveIsoFixture>
+{
+    private const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    private const string OvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+    [Theory]
+    [InlineData("bios")]
+    [InlineData("uefi")]
+    public void The_iso_boots_through_dmsquash_live_to_a_systemd_unit_that_prints_the_user_data(string firmware)
+    {
+        fixture.Build.ExitCode.ShouldBe(0, fixture.Setup + fixture.Build);
+        File.Exists(fixture.IsoPath).ShouldBeTrue(fixture.Build.ToString());
+        var log = fixture.Scratch($"serial-{firmware}.log");
+        var arguments = new List<string>
+        {
+            "-machine", "pc,accel=tcg", "-m", "1536", "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none",
+            "-serial", "file:" + log,
+        };
+        if (firmware == "uefi")
+        {
+            File.Exists(OvmfCode).ShouldBeTrue($"{OvmfCode} is missing: install ovmf (scripts/test-packages.txt)");
+            var vars = fixture.Scratch("vars.fd");
+            File.Copy(OvmfVars, vars, overwrite: true);
+            arguments.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={OvmfCode}", "-drive", $"if=pflash,format=raw,unit=1,file={vars}"]);
+        }
+
+        arguments.AddRange(["-drive", $"file={fixture.IsoPath},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]);
+
+        var watch = Stopwatch.StartNew();
+        var serial = Qemu.RunUntil(arguments, log, [DracutLiveIsoFixture.End, "EF-DRACUT-FAIL"], TimeSpan.FromSeconds(240));
+        var context = $"serial console of {firmware} after {watch.Elapsed.TotalSeconds:F0} s:\n{Qemu.Tail(serial)}";
+        Console.WriteLine($"DracutLiveBootTests {firmware}: {watch.Elapsed.TotalSeconds:F0} s to the end marker");
+
+        // The kernel ran with the menu's live arguments, dracut's dmsquash-live mounted the medium at /run/initramfs/live,
+        // and the unit of the squashfs root printed the embedded user data from there.
+        serial.ShouldContain("root=live:CDLABEL=COS_LIVE rd.live.dir=/ rd.live.squashimg=rootfs.squashfs", customMessage: context);
+        serial.ShouldNotContain("EF-DRACUT-FAIL", customMessage: context);
+        var config = Between(serial, DracutLiveIsoFixture.Begin, DracutLiveIsoFixture.End);
+        config.ShouldContain("#cloud-config", customMessage: context);
+        config.ShouldContain(DracutLiveIsoFixture.UserDataLine, customMessage: context);
+        serial.ShouldContain("EF-ROOT=" + DracutLiveIsoFixture.RootMarker, customMessage: context);
+    }
+
+    private static string Between(string text, string begin, string end)
+    {
+        var from = text.IndexOf(begin, StringComparison.Ordinal);
+        var to = from < 0 ? -1 : text.IndexOf(end, from, StringComparison.Ordinal);
+        return from < 0 || to < 0 ? "" : text[(from + begin.Length)..to];
+    }
+}
+
+/// <summary>
+/// Sets up the story once: <c>debootstrap</c> bookworm with linux-image-amd64, systemd, dracut and dracut-live; a unit
+/// that prints the live medium's <c>config.yaml</c> and powers off; a generic dracut initramfs with dmsquash-live; the
+/// tree imported with <c>edgeforge image import</c> into a local registry as BASE_IMAGE; <c>edgeforge build iso</c>.
+/// </summary>
+public sealed class DracutLiveIsoFixture : IAsyncLifetime
+{
+    public const string Begin = "EF-CONFIG-BEGIN";
+    public const string End = "EF-CONFIG-END";
+    public const string UserDataLine = "edgeforge-dracut-live: user data read from the live medium";
+    public const string RootMarker = "debootstrap-dracut-live-root";
+    private RegistryProcess? _registry;
+
+    public TestDirectory Work { get; } = new();
+
+    public string Project => Work.Combine("project");
+
+    public string IsoPath => Path.Combine(Project, "build", "dracut-live.iso");
+
+    public CliResult Build { get; private set; } = new(-1, "", "");
+
+    /// <summary>Timings of the set-up steps, shown when a test fails.</summary>
+    public string Setup { get; private set; } = "";
+
+    public string Scratch(string name) => Work.Combine(name);
+
+    public async Task InitializeAsync()
+    {
+        var watch = Stopwatch.StartNew();
+        var steps = new List<string>();
+        void Step(string name) => steps.Add($"{name}: {watch.Elapsed.TotalSeconds:F0} s");
+
+        _registry = await RegistryProcess.StartAsync();
+        var root = Work.Combine("rootfs");
+        // linux-image-amd64 needs initramfs-tools or another linux-initramfs-tool. debootstrap's resolver always takes
+        // the first alternative, which conflicts with dracut, so the kernel comes second, from apt inside the image,
+        // which sees dracut already providing it.
+        await ExternalTool.RunAsync("debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,udev,dracut,dracut-live",
+            "bookworm", root, DebianMirror());
+        Step("debootstrap");
+
+        // The kernel, then a generic (not host-only) initramfs with dmsquash-live, made by the image's own apt and dracut
+        // in a private mount namespace, so /proc, /sys and /dev are gone when the command ends whatever happens.
+        await WriteUnitAsync(root);
+        await ExternalTool.RunAsync("unshare", "--mount", "--propagation", "private", "sh", "-c", """
+            set -e
+            r="$1"
+            mount -t proc proc "$r/proc"
+            mount --rbind /sys "$r/sys"
+            mount --rbind /dev "$r/dev"
+            export DEBIAN_FRONTEND=noninteractive
+            chroot "$r" apt-get -q update
+            chroot "$r" apt-get -q -y --no-install-recommends install linux-image-amd64
+            v=$(ls "$r/lib/modules")
+            chroot "$r" dracut --no-hostonly --add dmsquash-live --force "/boot/initrd.img-$v" "$v"
+            chroot "$r" apt-get clean
+            """.Replace("\r", ""), "sh", root);
+        var version = Directory.GetDirectories(Path.Combine(root, "lib", "modules")).Select(Path.GetFileName).Single(v => File.Exists(Path.Combine(root, "boot", $"vmlinuz-{v}")))!;
+        var modules = await ExternalTool.RunAsync("chroot", root, "lsinitrd", "-m", $"/boot/initrd.img-{version}");
+        modules.ShouldContain("dmsquash-live", customMessage: modules);
+        Step("dracut");
+
+        Directory.CreateDirectory(Project);
+        await TestOs.WriteBootAssetsAsync(Path.Combine(Project, "boot-assets"));
+        var baseImage = $"{_registry.Address}/base/dracut-live:1";
+        var import = await CliResult.RunAsync("image", "import", root, "docker://" + baseImage);
+        import.ExitCode.ShouldBe(0, import.ToString());
+        Step("import");
+
+        await WriteProjectAsync(baseImage);
+        Build = await CliResult.RunAsync("build", "iso", Project, "--cache-dir", Work.Combine("cache"),
+            "--kernel-args", "rd.shell=0 rd.emergency=poweroff systemd.show_status=1");
+        Step("build iso");
+        Setup = string.Join(", ", steps) + "\n";
+        Console.WriteLine("DracutLiveIsoFixture: " + Setup);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Work.Dispose();
+        if (_registry is not null)
+        {
+            await _registry.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A oneshot unit of multi-user.target that writes the markers around dmsquash-live's copy of the medium's
+    /// config.yaml to the serial port (on UEFI the menu gives /dev/console to tty0), then powers off.
+    /// </summary>
+    private static async Task WriteUnitAsync(string root)
+    {
+        await File.WriteAllTextAsync(Path.Combine(root, "etc", "edgeforge-root-marker"), RootMarker + "\n");
+        var script = Path.Combine(root, "usr", "local", "bin", "edgeforge-print-config");
+        Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+        await File.WriteAllTextAsync(script, $"""
+            #!/bin/sh
+            exec >/dev/ttyS0 2>&1
+            echo
+            echo "EF-ROOT=$(cat /etc/edgeforge-root-marker)"
+            if [ -f /run/initramfs/live/config.yaml ]; then
+              echo {Begin}
+              cat /run/initramfs/live/config.yaml
+              echo {End}
+            else
+              echo "EF-DRACUT-FAIL no /run/initramfs/live/config.yaml"
+              ls -la /run/initramfs /run/initramfs/live
+            fi
+            sync
+
+            """.Replace("\r", ""));
+        File.SetUnixFileMode(script, (UnixFileMode)0x1ED);
+        var system = Path.Combine(root, "etc", "systemd", "system");
+        await File.WriteAllTextAsync(Path.Combine(system, "edgeforge-print-config.service"), """
+            [Unit]
+            Description=Print the installer's user data from the live medium
+
+            [Service]
+            Type=oneshot
+            ExecStart=/usr/local/bin/edgeforge-print-config
+            ExecStartPost=/bin/systemctl poweroff --force
+
+            [Install]
+            WantedBy=multi-user.target
+
+            """.Replace("\r", ""));
+        var wants = Path.Combine(system, "multi-user.target.wants");
+        Directory.CreateDirectory(wants);
+        File.CreateSymbolicLink(Path.Combine(wants, "edgeforge-print-config.service"), "/etc/systemd/system/edgeforge-print-config.service");
+
+        // systemd-firstboot would ask on the console for a locale and a root password if the image looks unconfigured.
+        File.CreateSymbolicLink(Path.Combine(system, "systemd-firstboot.service"), "/dev/null");
+    }
+
+    private async Task WriteProjectAsync(string baseImage)
+    {
+        await File.WriteAllTextAsync(Path.Combine(Project, ".arg"), $"""
+            CUSTOM_TAG=lab
+            IMAGE_REGISTRY=127.0.0.1:5000/edge
+            OS_DISTRIBUTION=ubuntu
+            BASE_IMAGE={baseImage}
+            K8S_DISTRIBUTION=k3s
+            K8S_VERSION=1.30.1
+            BUNDLE_K8S_AND_AGENT_PROVIDER=false
+            PE_VERSION=v4.4.12
+            ISO_NAME=dracut-live
+            BOOT_ASSETS=boot-assets
+
+            """);
+        await File.WriteAllTextAsync(Path.Combine(Project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
+        await File.WriteAllTextAsync(Path.Combine(Project, "user-data"), $"""
+            #cloud-config
+            # {UserDataLine}
+            stylus:
+              site:
+                paletteEndpoint: api.spectrocloud.com
+                edgeHostToken: "test-token"
+                projectName: Default
+                name: edgeforge-dracut-live-site
+            install:
+              poweroff: true
+
+            """);
+    }
+
+    /// <summary>The Debian mirror this machine's apt uses (deb822 or one-line sources), as DebootstrapProviderImageTests reads it.</summary>
+    private static string DebianMirror()
+    {
+        foreach (var file in Directory.GetFiles("/etc/apt/sources.list.d", "*.sources").Append("/etc/apt/sources.list").Where(File.Exists))
+        {
+            foreach (var line in File.ReadAllLines(file))
+            {
+                var trimmed = line.Trim();
+                if (trimmed.StartsWith("URIs:", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
+                {
+                    return trimmed["URIs:".Length..].Trim().Split(' ')[0];
+                }
+
+                if (trimmed.StartsWith("deb ", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
+                {
+                    return trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(p => p.Contains("://", StringComparison.Ordinal));
+                }
+            }
+        }
+
+        return "http://deb.debian.org/debian";
+    }
+}
