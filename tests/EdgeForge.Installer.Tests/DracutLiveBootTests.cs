@@ -39,7 +39,7 @@ public sealed class DracutLiveBootTests(DracutLiveIsoFixture fixture) : IClassFi
         arguments.AddRange(["-drive", $"file={fixture.IsoPath},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]);
 
         var watch = Stopwatch.StartNew();
-        var serial = Qemu.RunUntil(arguments, log, [DracutLiveIsoFixture.End, "EF-DRACUT-FAIL"], TimeSpan.FromSeconds(240));
+        var serial = Qemu.RunUntil(arguments, log, [DracutLiveIsoFixture.End, "EF-DRACUT-FAIL"], TimeSpan.FromSeconds(480));
         var context = $"serial console of {firmware} after {watch.Elapsed.TotalSeconds:F0} s:\n{Qemu.Tail(serial)}";
         Console.WriteLine($"DracutLiveBootTests {firmware}: {watch.Elapsed.TotalSeconds:F0} s to the end marker");
 
