@@ -72,46 +72,52 @@ public sealed class DirectoryFileTreeSource : IFileTreeSource
         {
             var full = Path.Combine(_root, path);
             var status = LinuxFileStatus.Get(full);
-            var entry = new FileTreeEntry
+            var entry = ReadEntry(full, path, status, readExtendedAttributes);
+            if (entry.Kind == FileTreeEntryKind.RegularFile && status.LinkCount > 1)
             {
-                Path = path,
-                Kind = KindOf(status.Type, full),
-                Mode = status.Mode & 0xFFF,
-                Uid = status.Uid,
-                Gid = status.Gid,
-                ModificationTime = status.ModificationTime,
-                ExtendedAttributes = readExtendedAttributes ? LinuxFileStatus.GetExtendedAttributes(full) : new Dictionary<string, byte[]>(),
-            };
-            switch (entry.Kind)
-            {
-                case FileTreeEntryKind.RegularFile when status.LinkCount > 1:
-                    var key = (status.DeviceMajor, status.DeviceMinor, status.Inode);
-                    if (firstNameOfInode.TryGetValue(key, out var first))
-                    {
-                        entry = entry with { Kind = FileTreeEntryKind.Hardlink, LinkTarget = first };
-                    }
-                    else
-                    {
-                        firstNameOfInode[key] = path;
-                        entry = entry with { Size = status.Size };
-                    }
-
-                    break;
-                case FileTreeEntryKind.RegularFile:
-                    entry = entry with { Size = status.Size };
-                    break;
-                case FileTreeEntryKind.Symlink:
-                    entry = entry with { LinkTarget = new FileInfo(full).LinkTarget ?? "" };
-                    break;
-                case FileTreeEntryKind.CharacterDevice or FileTreeEntryKind.BlockDevice:
-                    entry = entry with { DeviceMajor = (int)status.RdevMajor, DeviceMinor = (int)status.RdevMinor };
-                    break;
+                var key = (status.DeviceMajor, status.DeviceMinor, status.Inode);
+                if (firstNameOfInode.TryGetValue(key, out var first))
+                {
+                    entry = entry with { Kind = FileTreeEntryKind.Hardlink, LinkTarget = first, Size = 0 };
+                }
+                else
+                {
+                    firstNameOfInode[key] = path;
+                }
             }
 
             entries.Add(entry);
         }
 
         return entries;
+    }
+
+    /// <summary>
+    /// One path as lstat sees it, as a tree entry named <paramref name="treePath"/>: symlinks keep their target, devices
+    /// their numbers, regular files their size. Several names of one file are not resolved here: that needs the whole tree.
+    /// </summary>
+    public static FileTreeEntry ReadEntry(string fullPath, string treePath, bool readExtendedAttributes = true) =>
+        ReadEntry(fullPath, treePath, LinuxFileStatus.Get(fullPath), readExtendedAttributes);
+
+    private static FileTreeEntry ReadEntry(string fullPath, string treePath, LinuxFileStatus status, bool readExtendedAttributes)
+    {
+        var entry = new FileTreeEntry
+        {
+            Path = treePath,
+            Kind = KindOf(status.Type, fullPath),
+            Mode = status.Mode & 0xFFF,
+            Uid = status.Uid,
+            Gid = status.Gid,
+            ModificationTime = status.ModificationTime,
+            ExtendedAttributes = readExtendedAttributes ? LinuxFileStatus.GetExtendedAttributes(fullPath) : new Dictionary<string, byte[]>(),
+        };
+        return entry.Kind switch
+        {
+            FileTreeEntryKind.RegularFile => entry with { Size = status.Size },
+            FileTreeEntryKind.Symlink => entry with { LinkTarget = new FileInfo(fullPath).LinkTarget ?? "" },
+            FileTreeEntryKind.CharacterDevice or FileTreeEntryKind.BlockDevice => entry with { DeviceMajor = (int)status.RdevMajor, DeviceMinor = (int)status.RdevMinor },
+            _ => entry,
+        };
     }
 
     private static FileTreeEntryKind KindOf(int type, string path) => type switch

@@ -59,8 +59,7 @@ public sealed class FilesystemChanges : IFileTreeSource
             }
         }
 
-        var source = new DirectoryEntryReader(root);
-        var entries = included.Select(path => whiteouts.Contains(path) ? Whiteout(path) : source.Read(path)).ToList();
+        var entries = included.Select(path => whiteouts.Contains(path) ? Whiteout(path) : DirectoryFileTreeSource.ReadEntry(Path.Combine(root, path), path)).ToList();
         AssignHardlinks(entries, root);
         return new FilesystemChanges(root, entries, whiteouts);
     }
@@ -126,40 +125,4 @@ public sealed class FilesystemChanges : IFileTreeSource
     private static string ParentOf(string path) => path.LastIndexOf('/') is var i and >= 0 ? path[..i] : "";
 
     private static string NameOf(string path) => path[(path.LastIndexOf('/') + 1)..];
-
-    /// <summary>Reads one path of the tree with lstat semantics.</summary>
-    private sealed class DirectoryEntryReader(string root)
-    {
-        public FileTreeEntry Read(string path)
-        {
-            var full = Path.Combine(root, path);
-            var status = LinuxFileStatus.Get(full);
-            var entry = new FileTreeEntry
-            {
-                Path = path,
-                Kind = status.Type switch
-                {
-                    LinuxFileStatus.TypeDirectory => FileTreeEntryKind.Directory,
-                    LinuxFileStatus.TypeRegular => FileTreeEntryKind.RegularFile,
-                    LinuxFileStatus.TypeSymlink => FileTreeEntryKind.Symlink,
-                    LinuxFileStatus.TypeCharacter => FileTreeEntryKind.CharacterDevice,
-                    LinuxFileStatus.TypeBlock => FileTreeEntryKind.BlockDevice,
-                    LinuxFileStatus.TypeFifo => FileTreeEntryKind.Fifo,
-                    _ => FileTreeEntryKind.Socket,
-                },
-                Mode = status.Mode & 0xFFF,
-                Uid = status.Uid,
-                Gid = status.Gid,
-                ModificationTime = status.ModificationTime,
-                ExtendedAttributes = LinuxFileStatus.GetExtendedAttributes(full),
-            };
-            return entry.Kind switch
-            {
-                FileTreeEntryKind.RegularFile => entry with { Size = status.Size },
-                FileTreeEntryKind.Symlink => entry with { LinkTarget = new FileInfo(full).LinkTarget ?? "" },
-                FileTreeEntryKind.CharacterDevice or FileTreeEntryKind.BlockDevice => entry with { DeviceMajor = (int)status.RdevMajor, DeviceMinor = (int)status.RdevMinor },
-                _ => entry,
-            };
-        }
-    }
 }

@@ -183,18 +183,14 @@ public static partial class UserDataSchema
         },
     };
 
+    /// <summary>An entry of <c>externalRegistries.registries</c>: the credentials of <see cref="RegistryCredentials"/> and more.</summary>
     private static readonly ObjectSchema ExternalRegistry = new()
     {
-        Properties = new Dictionary<string, SchemaNode>
-        {
-            ["domain"] = Text,
-            ["username"] = Text,
-            ["password"] = Secret,
-            ["encodedPassword"] = Boolean,
-            ["insecure"] = Boolean,
-            ["repositoryName"] = Text,
-            ["certificates"] = new ArraySchema { Items = PemCertificate },
-        },
+        Properties = RegistryCredentials.Properties.Concat(
+        [
+            new KeyValuePair<string, SchemaNode>("repositoryName", Text),
+            new KeyValuePair<string, SchemaNode>("certificates", new ArraySchema { Items = PemCertificate }),
+        ]).ToDictionary(),
         Rules = RegistryCredentials.Rules,
     };
 
