@@ -6,7 +6,7 @@ using EdgeForge.Configuration.Planning;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Build.Tests;

@@ -1,3 +1,4 @@
+using EdgeForge.Testing;
 using EdgeForge.Build.Layers;
 using EdgeForge.Build.Sandbox;
 using EdgeForge.FileTree;

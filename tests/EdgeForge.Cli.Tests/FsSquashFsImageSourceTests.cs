@@ -1,5 +1,5 @@
+using EdgeForge.Testing;
 using System.Diagnostics;
-using EdgeForge.Build.Tests;
 
 namespace EdgeForge.Cli.Tests;
 

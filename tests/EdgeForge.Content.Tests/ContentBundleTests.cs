@@ -7,7 +7,7 @@ using EdgeForge.Content.Signing;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Model;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Content.Tests;
 

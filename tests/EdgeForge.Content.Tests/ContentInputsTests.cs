@@ -1,6 +1,6 @@
 using EdgeForge.Cli;
 using EdgeForge.Content.Bundles;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Content.Tests;
 

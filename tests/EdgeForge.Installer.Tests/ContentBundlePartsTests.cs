@@ -1,7 +1,7 @@
 using EdgeForge.Build.Installer;
 using EdgeForge.Configuration.Inputs;
 using EdgeForge.DiskFormats.Iso9660;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
 

@@ -1,5 +1,5 @@
 using EdgeForge.Cli;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
 

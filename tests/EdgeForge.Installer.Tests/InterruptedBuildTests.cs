@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using EdgeForge.Build.Installer;
 using EdgeForge.Configuration.Inputs;
 using EdgeForge.DiskFormats.Iso9660;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Oci.Tests;
 

@@ -1,6 +1,6 @@
 using EdgeForge.FileTree;
 using EdgeForge.Oci.Layers;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Oci.Tests;
 

@@ -1,8 +1,9 @@
+using EdgeForge.Oci.Tests.Support;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Layers;
 using EdgeForge.Oci.Model;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Oci.Tests;

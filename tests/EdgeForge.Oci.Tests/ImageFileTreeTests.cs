@@ -1,7 +1,7 @@
 using EdgeForge.FileTree;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Layers;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Oci.Tests;
 

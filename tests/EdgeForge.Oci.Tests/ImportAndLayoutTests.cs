@@ -2,7 +2,7 @@ using System.Text.Json;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Layers;
 using EdgeForge.Oci.Model;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Oci.Tests;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Model;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Oci.Tests;

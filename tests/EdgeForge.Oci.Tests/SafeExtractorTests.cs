@@ -1,5 +1,5 @@
 using EdgeForge.Oci.Layers;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Oci.Tests;
 

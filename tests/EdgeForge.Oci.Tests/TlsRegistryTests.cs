@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Model;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
+using EdgeForge.Testing;
 using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Oci.Tests;

@@ -1,4 +1,4 @@
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 /// <summary>The repository's <c>./edgeforge</c> launcher, run as a child process (it builds the CLI when needed).</summary>
 public static class EdgeforgeCli

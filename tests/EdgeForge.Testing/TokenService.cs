@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 /// <summary>
 /// A token server for the registry's <c>auth.token</c> mode (distribution docs, "Token Authentication

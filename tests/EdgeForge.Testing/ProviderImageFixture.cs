@@ -4,10 +4,9 @@ using System.Text.Json;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Tests.Support;
 using EdgeForge.Oci.Transports;
 
-namespace EdgeForge.Build.Tests;
+namespace EdgeForge.Testing;
 
 /// <summary>
 /// A real registry holding a busybox base image and one fixture Kubernetes image per version, and a CanvOS project

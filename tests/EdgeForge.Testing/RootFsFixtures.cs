@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 public static partial class RootFsFixtures
 {

@@ -1,7 +1,7 @@
-namespace EdgeForge.Build.Tests;
+namespace EdgeForge.Testing;
 
 /// <summary>A tiny but real root filesystem: Debian's static busybox with its applets linked, /etc/passwd and an empty resolv.conf.</summary>
-internal sealed class BusyboxRootfs : IDisposable
+public sealed class BusyboxRootfs : IDisposable
 {
     public BusyboxRootfs(bool withSystemDirectories = true)
     {

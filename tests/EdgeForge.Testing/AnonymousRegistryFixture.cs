@@ -1,4 +1,4 @@
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 /// <summary>One anonymous registry shared by a test class.</summary>
 public sealed class AnonymousRegistryFixture : IAsyncLifetime

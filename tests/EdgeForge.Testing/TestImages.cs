@@ -1,8 +1,9 @@
+using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Layers;
 using EdgeForge.Oci.Model;
 
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 public static class TestImages
 {

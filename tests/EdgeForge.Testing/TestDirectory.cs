@@ -1,4 +1,4 @@
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 /// <summary>A fresh directory under /tmp, deleted at dispose.</summary>
 public sealed class TestDirectory : IDisposable

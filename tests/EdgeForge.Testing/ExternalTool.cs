@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace EdgeForge.Oci.Tests.Support;
+namespace EdgeForge.Testing;
 
 /// <summary>Runs the real tools the tests hold our output against; a missing tool fails the test (CI installs them).</summary>
 public static class ExternalTool
