@@ -33,6 +33,22 @@ public static class CommandRunner
             await error.WriteLineAsync($"edgeforge: {e.Message}");
             return ExitCodes.InvalidInput;
         }
+        catch (EdgeForge.Build.Pipeline.BuildInputException e)
+        {
+            await error.WriteLineAsync($"edgeforge: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (EdgeForge.Build.Pipeline.BuildFailedException e)
+        {
+            await error.WriteLineAsync($"edgeforge: {e.Message}");
+            await WriteDebugDetailAsync(error, e);
+            return ExitCodes.Failure;
+        }
+        catch (EdgeForge.Build.Pipeline.PlanLockException e)
+        {
+            await error.WriteLineAsync($"edgeforge: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
         catch (CommandFailedException e)
         {
             await error.WriteLineAsync($"edgeforge: {e.Message}");

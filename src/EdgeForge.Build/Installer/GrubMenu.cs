@@ -59,6 +59,36 @@ public static class GrubMenu
         return text.ToString();
     }
 
+    /// <summary>CanvOS build-iso's DEBUG arguments, appended where its sed appends them: every line with <c>rd.immucore.sysrootwait</c>.</summary>
+    public const string DebugArguments = "rd.immucore.debug console=tty0 rd.debug";
+
+    /// <summary>
+    /// A project's own menu (<c>overlay/files-iso/boot/grub2/grub.cfg</c>): CanvOS replaces <c>{{DEFAULT_ENTRY}}</c> with the
+    /// default entry; extra arguments go where the installer entries' kernel lines end (the lines with
+    /// <c>rd.immucore.sysrootwait</c>, as for <see cref="DebugArguments"/>).
+    /// </summary>
+    public static string FromTemplate(string template, int defaultEntry, string extraArguments = "")
+    {
+        var menu = template.Replace("{{DEFAULT_ENTRY}}", defaultEntry.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        return string.IsNullOrWhiteSpace(extraArguments) ? menu : AppendToKernelLines(menu, extraArguments.Trim());
+    }
+
+    public static string WithDebugArguments(string menu) => AppendToKernelLines(menu, DebugArguments);
+
+    private static string AppendToKernelLines(string menu, string arguments)
+    {
+        var lines = menu.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Contains("rd.immucore.sysrootwait", StringComparison.Ordinal))
+            {
+                lines[i] = lines[i].TrimEnd('\r') + " " + arguments + (lines[i].EndsWith('\r') ? "\r" : "");
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
     private static void Entry(StringBuilder text, string title, string arguments)
     {
         text.Append($"menuentry \"{title}\" --class os --unrestricted {{\n");

@@ -22,6 +22,15 @@ public sealed record InstallerIsoOptions
     /// <summary>Appended to every boot menu entry's kernel command line (issue 6: "extra kernel arguments appendable").</summary>
     public string ExtraKernelArguments { get; init; } = "";
 
+    /// <summary>
+    /// The project's <c>overlay/files-iso/</c> (CanvOS build-iso: <c>--overlay-iso</c>), copied to the ISO root; its
+    /// <c>boot/grub2/grub.cfg</c>, when present, is the menu template instead of ours.
+    /// </summary>
+    public string? IsoOverlayDirectory { get; init; }
+
+    /// <summary><c>DEBUG=true</c>: CanvOS's debug kernel arguments on the installer entries.</summary>
+    public bool Debug { get; init; }
+
     /// <summary>Content bundle part size; §6 fixes it at 3 GB, tests choose smaller parts to exercise the splitting quickly.</summary>
     public long ContentPartSize { get; init; } = ContentBundleParts.DefaultPartSize;
 
@@ -83,6 +92,12 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         options.Log("installer: reading the image's file list");
         var tree = await ImageFileTree.LoadAsync(image, cancellationToken).ConfigureAwait(false);
         var locator = new BootFileLocator(tree.Entries);
+        if (Composition.CanvosFiles.MissingInstallerPieces(tree.Entries) is { Count: > 0 } missingPieces)
+        {
+            throw new Composition.UpstreamContentException($"the installer image cannot install a host: it lacks {string.Join(", ", missingPieces)}; " +
+                "the base image must be a Kairos image (kairos-init adds the agent; EDGEFORGE.md §8)");
+        }
+
 
         // Everything is located from metadata before any data moves, so a missing file fails in seconds, not after the SquashFS.
         var kernel = locator.Kernel(out var kernelVersion)
@@ -174,7 +189,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         writer.AddFile("boot/initrd", captures[initrd.Path]);
         writer.AddFile("boot/uefi.img", espPath);
         writer.AddFile("rootfs.squashfs", squashfsPath);
-        writer.AddFileTree(GeneratedFiles());
+        writer.AddFileTree(IsoRootFiles());
         if (plan.Inputs.EdgeCustomConfig is { } signing)
         {
             writer.AddFile(".edge_custom_config.yaml", signing.Path);
@@ -225,12 +240,51 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
     }
 
+    /// <summary>ISO paths the build writes itself; an ISO overlay file at one of them is left out (ours are what boots).</summary>
+    private static readonly HashSet<string> BuildOwnedPaths = new(StringComparer.Ordinal)
+    {
+        "boot/eltorito.img", "boot/kernel", "boot/initrd", "boot/uefi.img", "boot/boot.catalog", "rootfs.squashfs", ".edge_custom_config.yaml",
+        "opt/spectrocloud/clusterconfig/spc.tgz",
+    };
+
+    /// <summary>The ISO overlay (<c>overlay/files-iso/</c>) with the generated files over it.</summary>
+    private IFileTreeSource IsoRootFiles()
+    {
+        var generated = GeneratedFiles();
+        if (options.IsoOverlayDirectory is not { } overlay || !Directory.Exists(overlay))
+        {
+            return generated;
+        }
+
+        var taken = generated.Entries.Where(e => e.Kind != FileTreeEntryKind.Directory).Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        return Composition.MappedFileTree.Create(new DirectoryFileTreeSource(overlay, readExtendedAttributes: false), path =>
+        {
+            if (BuildOwnedPaths.Contains(path) || taken.Contains(path) || path.StartsWith("opt/spectrocloud/content/", StringComparison.Ordinal) && path.Contains(".zst_part", StringComparison.Ordinal))
+            {
+                options.Log($"iso overlay: {path} is written by the build; the overlay's copy is not used");
+                return null;
+            }
+
+            return path;
+        }, generated, entry => entry with { Uid = 0, Gid = 0, ModificationTime = options.SourceDateEpoch });
+    }
+
+    /// <summary>The boot menu: the overlay's template (CanvOS sed: <c>{{DEFAULT_ENTRY}}</c>) when it has one, else ours.</summary>
+    private string BootMenu()
+    {
+        var template = options.IsoOverlayDirectory is { } overlay ? Path.Combine(overlay, "boot", "grub2", "grub.cfg") : null;
+        var menu = template is not null && File.Exists(template)
+            ? GrubMenu.FromTemplate(File.ReadAllText(template), plan.Iso.DefaultBootEntry, options.ExtraKernelArguments)
+            : GrubMenu.Render(plan.Iso.DefaultBootEntry, plan.Settings.DisableSelinux, plan.Iso.VolumeId, options.ExtraKernelArguments);
+        return options.Debug ? GrubMenu.WithDebugArguments(menu) : menu;
+    }
+
     /// <summary>The small files the build generates or copies verbatim: menus, stubs and the user data (§6).</summary>
     private InMemoryFileTreeSource GeneratedFiles()
     {
         var time = options.SourceDateEpoch;
         var files = new InMemoryFileTreeSource()
-            .AddFile("boot/grub2/grub.cfg", GrubMenu.Render(plan.Iso.DefaultBootEntry, plan.Settings.DisableSelinux, plan.Iso.VolumeId, options.ExtraKernelArguments), modificationTime: time)
+            .AddFile("boot/grub2/grub.cfg", BootMenu(), modificationTime: time)
             .AddFile("boot/grub/grub.cfg", GrubMenu.StubConfig, modificationTime: time)
             .AddFile("EFI/BOOT/grub.cfg", GrubMenu.StubConfig, modificationTime: time);
         if (plan.Inputs.UserData is { } userData)

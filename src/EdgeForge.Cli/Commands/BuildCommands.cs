@@ -1,8 +1,7 @@
+using EdgeForge.Build;
 using System.CommandLine;
 using System.Text.Json;
-using EdgeForge.Build.Installer;
-using EdgeForge.Build.ProviderImages;
-using EdgeForge.Build.Sandbox;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Registry;
@@ -15,9 +14,9 @@ namespace EdgeForge.Cli.Commands;
 /// </summary>
 internal static class BuildCommands
 {
-    public const string ReportFile = "provider-images.json";
-    public const string ManifestFile = "byoos-manifest.yaml";
-    public const string IsoReportFile = "iso.json";
+    public const string ReportFile = EdgeBuild.ProviderReportFile;
+    public const string ManifestFile = EdgeBuild.ManifestFile;
+    public const string IsoReportFile = EdgeBuild.IsoReportFile;
 
     public static Command Create()
     {
@@ -34,7 +33,8 @@ internal static class BuildCommands
         public ProjectArguments Project { get; } = new();
         public RegistryOptions Registry { get; } = new();
         public Option<string?> CacheDirectory { get; } = new("--cache-dir") { Description = "Blob and layer cache (default $EDGEFORGE_CACHE, else ~/.cache/edgeforge); safe to share between builds." };
-        public Option<bool> Json { get; } = JsonOption.Create();
+        public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON event per line while building (step started/progress/finished/failed), then the result as JSON." };
+        public Option<bool> Locked { get; } = new("--locked") { Description = "Rebuild exactly build/plan.lock.json: the same upstream digests, values and SOURCE_DATE_EPOCH as the run that wrote it." };
 
         public void AddTo(Command command)
         {
@@ -42,6 +42,7 @@ internal static class BuildCommands
             Registry.AddTo(command);
             command.Options.Add(CacheDirectory);
             command.Options.Add(Json);
+            command.Options.Add(Locked);
         }
 
         public BlobCache Blobs(ParseResult parseResult) => parseResult.GetValue(CacheDirectory) is { } cache ? new BlobCache(cache) : BlobCache.Default();
@@ -86,22 +87,7 @@ internal static class BuildCommands
         command.Aliases.Add("+build-provider-images");
         common.AddTo(command);
         provider.AddTo(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var plan = ProjectCommands.LoadOrReport(parseResult, common.Project);
-            RefuseUnbuiltFeatures(plan, providerImages: true, iso: false);
-            CheckJobs(parseResult, provider);
-            using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan));
-            var builder = CreateProviderBuilder(parseResult, plan, client, common, provider);
-            var report = await BuildProviderImagesAsync(parseResult, plan, builder, common, cancellationToken);
-            WriteManifest(parseResult, plan, common);
-            if (parseResult.GetValue(common.Json))
-            {
-                parseResult.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(report, DiagnosticsReport.Json));
-            }
-
-            return ExitCodes.Ok;
-        });
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, common, provider, null, BuildTarget.ProviderImages, cancellationToken));
         return command;
     }
 
@@ -115,21 +101,7 @@ internal static class BuildCommands
         command.Aliases.Add("+iso");
         common.AddTo(command);
         iso.AddTo(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var plan = ProjectCommands.LoadOrReport(parseResult, common.Project);
-            RefuseUnbuiltFeatures(plan, providerImages: false, iso: true);
-            CheckBootAssets(parseResult, plan, iso);
-            using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan));
-            var builder = CreateProviderBuilder(parseResult, plan, client, common, provider: null);
-            var result = await BuildIsoAsync(parseResult, plan, builder, client, common, iso, cancellationToken);
-            if (parseResult.GetValue(common.Json))
-            {
-                parseResult.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(result, DiagnosticsReport.Json));
-            }
-
-            return ExitCodes.Ok;
-        });
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, common, null, iso, BuildTarget.Iso, cancellationToken));
         return command;
     }
 
@@ -143,26 +115,90 @@ internal static class BuildCommands
         common.AddTo(command);
         provider.AddTo(command);
         iso.AddTo(command);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, common, provider, iso, BuildTarget.All, cancellationToken));
+        return command;
+    }
+
+    /// <summary>Parse, check the options, run the pipeline, print: every input was checked by the plan before the first pull.</summary>
+    private static async Task<int> RunAsync(ParseResult parseResult, BuildOptions common, ProviderOptions? provider, IsoOptions? iso, BuildTarget target, CancellationToken cancellationToken)
+    {
+        var plan = ProjectCommands.LoadOrReport(parseResult, common.Project);
+        if (provider is not null)
         {
-            // Every input of both builds is checked before the first layer is pulled.
-            var plan = ProjectCommands.LoadOrReport(parseResult, common.Project);
-            RefuseUnbuiltFeatures(plan, providerImages: true, iso: true);
             CheckJobs(parseResult, provider);
+        }
+
+        if (iso is not null)
+        {
             CheckBootAssets(parseResult, plan, iso);
-            using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan));
-            var builder = CreateProviderBuilder(parseResult, plan, client, common, provider);
-            var images = await BuildProviderImagesAsync(parseResult, plan, builder, common, cancellationToken);
-            var result = await BuildIsoAsync(parseResult, plan, builder, client, common, iso, cancellationToken);
-            WriteManifest(parseResult, plan, common);
-            if (parseResult.GetValue(common.Json))
+        }
+
+        var json = parseResult.GetValue(common.Json);
+        var locked = parseResult.GetValue(common.Locked) ? PlanLock.Read(Path.Combine(plan.ProjectDirectory, "build", PlanLock.FileName)) : null;
+        using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan));
+        var observer = BuildProgress.Create(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, json);
+        EdgeBuildResult result;
+        try
+        {
+            result = await EdgeBuild.RunAsync(plan, new EdgeBuildOptions
             {
-                parseResult.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new { providerImages = images, iso = result }, DiagnosticsReport.Json));
+                Registry = client,
+                Blobs = common.Blobs(parseResult),
+                Push = provider is not null && parseResult.GetValue(provider.Push),
+                Jobs = provider is null ? 2 : parseResult.GetValue(provider.Jobs),
+                OutputLayout = provider is null ? null : parseResult.GetValue(provider.Output),
+                BootAssets = iso is null ? null : parseResult.GetValue(iso.BootAssets),
+                ExtraKernelArguments = (iso is null ? null : parseResult.GetValue(iso.KernelArguments)) ?? "",
+                SourceDateEpoch = locked?.SourceDateEpoch ?? EdgeForge.Oci.Layers.DeterministicTarWriter.SourceDateEpochFromEnvironment(),
+                Locked = locked,
+                Observer = observer,
+            }, target, cancellationToken);
+        }
+        finally
+        {
+            observer.Dispose();
+        }
+
+        Print(parseResult, plan, result, json);
+        return ExitCodes.Ok;
+    }
+
+    private static void Print(ParseResult parseResult, BuildPlan plan, EdgeBuildResult result, bool json)
+    {
+        var writer = parseResult.InvocationConfiguration.Output;
+        if (json)
+        {
+            writer.WriteLine(JsonSerializer.Serialize(new { providerImages = result.ProviderImages, iso = result.Iso, planLock = Path.GetRelativePath(plan.ProjectDirectory, result.LockPath) },
+                DiagnosticsReport.Json));
+            return;
+        }
+
+        if (result.ProviderImages is { } report)
+        {
+            foreach (var image in report.Images)
+            {
+                writer.WriteLine($"built  {image.Reference}  {image.Digest}");
             }
 
-            return ExitCodes.Ok;
-        });
-        return command;
+            writer.WriteLine($"{report.Images.Count} of {report.Images.Count} images; Kubernetes {(report.KubernetesBundled ? "bundled" : "as system extensions")}; " +
+                             $"RUN steps executed: {report.RunsExecuted}; layers built {report.LayersBuilt}, reused {report.LayersReused}; " +
+                             $"blobs uploaded {report.BlobsUploaded}, already present {report.BlobsSkipped}");
+        }
+
+        if (result.Iso is { } iso)
+        {
+            writer.WriteLine($"built  {Path.GetRelativePath(plan.ProjectDirectory, iso.IsoPath)}  {iso.Length:N0} bytes  sha256 {iso.Sha256}");
+            writer.WriteLine($"       kernel {iso.Kernel}, initrd {iso.Initrd}, rootfs.squashfs {iso.RootfsSquashFsSize:N0} bytes, boot assets from {iso.BootAssetsFrom}" +
+                             (iso.ContentParts.Count > 0 ? $", content parts {iso.ContentParts.Count}" : ""));
+        }
+
+        writer.WriteLine($"plan   {Path.GetRelativePath(plan.ProjectDirectory, result.LockPath)} (rebuild exactly this with --locked)");
+        if (result.ManifestPath is { } manifest)
+        {
+            writer.WriteLine();
+            writer.WriteLine($"BYOOS pack manifest (also in build/{ManifestFile}):");
+            writer.Write(File.ReadAllText(manifest));
+        }
     }
 
     private static void CheckJobs(ParseResult parseResult, ProviderOptions provider)
@@ -182,166 +218,6 @@ internal static class BuildCommands
             {
                 throw new InvalidInputException($"--boot-assets {assets}: no such directory");
             }
-        }
-    }
-
-    private static ProviderImageBuilder CreateProviderBuilder(ParseResult parseResult, BuildPlan plan, RegistryClient client, BuildOptions common, ProviderOptions? provider)
-    {
-        var error = parseResult.InvocationConfiguration.Error;
-        return new ProviderImageBuilder(plan, new ProviderImageBuildOptions
-        {
-            Registry = client,
-            Blobs = common.Blobs(parseResult),
-            Push = provider is not null && parseResult.GetValue(provider.Push),
-            Jobs = provider is null ? 2 : parseResult.GetValue(provider.Jobs),
-            OutputLayout = provider is null ? null : parseResult.GetValue(provider.Output),
-            Log = Logger(error),
-        });
-    }
-
-    private static Action<string> Logger(TextWriter error) => line =>
-    {
-        lock (error)
-        {
-            error.WriteLine("edgeforge: " + line);
-        }
-    };
-
-    private static async Task<ProviderImageBuildReport> BuildProviderImagesAsync(ParseResult parseResult, BuildPlan plan, ProviderImageBuilder builder, BuildOptions common, CancellationToken cancellationToken)
-    {
-        ProviderImageBuildReport report;
-        try
-        {
-            report = await builder.BuildAsync(cancellationToken);
-        }
-        catch (SandboxUnavailableException e)
-        {
-            throw new CommandFailedException(e.Message);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException)
-        {
-            throw new CommandFailedException($"the shared layers could not be built: {e.Message}", e);
-        }
-
-        var buildDirectory = Path.Combine(plan.ProjectDirectory, "build");
-        AtomicFile.WriteAllText(Path.Combine(buildDirectory, ReportFile), JsonSerializer.Serialize(report, DiagnosticsReport.Json) + "\n");
-        var writer = parseResult.InvocationConfiguration.Output;
-        if (!parseResult.GetValue(common.Json))
-        {
-            foreach (var image in report.Images)
-            {
-                writer.WriteLine(image.Error is null ? $"built  {image.Reference}  {image.Digest}" : $"FAILED {image.Reference}: {image.Error}");
-            }
-
-            writer.WriteLine($"{report.Images.Count(i => i.Error is null)} of {report.Images.Count} images; RUN steps executed: {report.RunsExecuted}; " +
-                             $"layers built {report.LayersBuilt}, reused {report.LayersReused}; blobs uploaded {report.BlobsUploaded}, already present {report.BlobsSkipped}");
-        }
-
-        if (!report.Succeeded)
-        {
-            if (parseResult.GetValue(common.Json))
-            {
-                writer.WriteLine(JsonSerializer.Serialize(report, DiagnosticsReport.Json));
-            }
-
-            throw new CommandFailedException($"{report.Images.Count(i => i.Error is not null)} of {report.Images.Count} provider images failed (see above and build/{ReportFile})");
-        }
-
-        return report;
-    }
-
-    private static async Task<InstallerIsoResult> BuildIsoAsync(ParseResult parseResult, BuildPlan plan, ProviderImageBuilder provider, RegistryClient client,
-        BuildOptions common, IsoOptions iso, CancellationToken cancellationToken)
-    {
-        var log = Logger(parseResult.InvocationConfiguration.Error);
-        InstallerIsoResult result;
-        try
-        {
-            // The installer image is the provider images' shared part (base + certs + Dockerfile + edge config, §5), from
-            // the same layer cache: after provider-images it costs no rebuild.
-            log("installer image: base + certificates + Dockerfile customisations + edge configuration");
-            var image = await provider.BuildSharedImageAsync(cancellationToken);
-            var builder = new InstallerIsoBuilder(plan, new InstallerIsoOptions
-            {
-                BootAssets = parseResult.GetValue(iso.BootAssets),
-                ExtraKernelArguments = parseResult.GetValue(iso.KernelArguments) ?? "",
-                Registry = client,
-                Blobs = common.Blobs(parseResult),
-                Log = log,
-            });
-            result = await builder.BuildAsync(image, cancellationToken);
-        }
-        catch (InstallerInputException e)
-        {
-            throw new InvalidInputException(e.Message);
-        }
-        catch (SandboxUnavailableException e)
-        {
-            throw new CommandFailedException(e.Message);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException)
-        {
-            throw new CommandFailedException($"the installer ISO could not be built: {e.Message}", e);
-        }
-
-        AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(result.IsoPath)!, IsoReportFile), JsonSerializer.Serialize(result, DiagnosticsReport.Json) + "\n");
-        if (!parseResult.GetValue(common.Json))
-        {
-            var writer = parseResult.InvocationConfiguration.Output;
-            writer.WriteLine($"built  {Path.GetRelativePath(plan.ProjectDirectory, result.IsoPath)}  {result.Length:N0} bytes  sha256 {result.Sha256}");
-            writer.WriteLine($"       kernel {result.Kernel}, initrd {result.Initrd}, rootfs.squashfs {result.RootfsSquashFsSize:N0} bytes, boot assets from {result.BootAssetsFrom}" +
-                             (result.ContentParts.Count > 0 ? $", content parts {result.ContentParts.Count}" : ""));
-        }
-
-        return result;
-    }
-
-    private static void WriteManifest(ParseResult parseResult, BuildPlan plan, BuildOptions common)
-    {
-        var manifest = ByoosManifest.Render(plan);
-        AtomicFile.WriteAllText(Path.Combine(plan.ProjectDirectory, "build", ManifestFile), manifest);
-        if (!parseResult.GetValue(common.Json))
-        {
-            var writer = parseResult.InvocationConfiguration.Output;
-            writer.WriteLine();
-            writer.WriteLine($"BYOOS pack manifest (also in build/{ManifestFile}):");
-            writer.Write(manifest);
-        }
-    }
-
-    /// <summary>Settings the builds cannot honour yet: refused up front rather than silently ignored.</summary>
-    private static void RefuseUnbuiltFeatures(BuildPlan plan, bool providerImages, bool iso)
-    {
-        var refusals = new List<string>();
-        if (providerImages && plan.Settings.BundleK8sAndAgentProvider && plan.Settings.K8sProviderSource is null)
-        {
-            refusals.Add(".arg: K8S_PROVIDER_SOURCE is not set, so there is nowhere to take the Kubernetes binaries from — " +
-                "set it to an image template such as registry.example.com/edge/k8s-{distribution}:{version}, or set BUNDLE_K8S_AND_AGENT_PROVIDER=false");
-        }
-
-        // The installer ISO carries the same base as the provider images, so kernel and hardening settings concern it too.
-        var unbuilt = providerImages
-            ? new[] { ("UPDATE_KERNEL", plan.Settings.UpdateKernel), ("CIS_HARDENING", plan.Settings.CisHardening), ("TWO_NODE", plan.Settings.TwoNode) }
-            : [("UPDATE_KERNEL", plan.Settings.UpdateKernel), ("CIS_HARDENING", plan.Settings.CisHardening)];
-        foreach (var (key, enabled) in unbuilt)
-        {
-            if (enabled)
-            {
-                refusals.Add($".arg: {key}=true is not built by this version of edgeforge; the images would silently lack it — " +
-                    "set it to false (or add the changes with RUN lines in the Dockerfile)");
-            }
-        }
-
-        // An arm64 installer boots on UEFI only (bootaa64.efi, no BIOS El Torito entry or hybrid MBR): a different layout.
-        if (iso && plan.Settings.Arch != "amd64")
-        {
-            refusals.Add($".arg: ARCH={plan.Settings.Arch}: the installer ISO is built for amd64 only by this version of edgeforge " +
-                "(provider images are built for any ARCH: use build provider-images)");
-        }
-
-        if (refusals.Count > 0)
-        {
-            throw new InvalidInputException(string.Join("\nedgeforge: ", refusals));
         }
     }
 

@@ -1,3 +1,4 @@
+using EdgeForge.Build;
 using System.CommandLine;
 using System.Text.Json;
 using EdgeForge.Configuration.Diagnostics;

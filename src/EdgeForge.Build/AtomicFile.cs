@@ -1,7 +1,7 @@
-namespace EdgeForge.Cli;
+namespace EdgeForge.Build;
 
 /// <summary>Writes a file under a temporary name in the same directory and renames it, so readers never see half a file.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void WriteAllText(string path, string content)
     {

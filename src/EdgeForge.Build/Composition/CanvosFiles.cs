@@ -1,0 +1,169 @@
+using System.Text.RegularExpressions;
+using EdgeForge.FileTree;
+
+namespace EdgeForge.Build.Composition;
+
+/// <summary>
+/// The file selections CanvOS's Earthfile makes from its upstream images (targets <c>provider-image</c>,
+/// <c>iso-image</c>, <c>kairos-provider-image</c>, <c>stylus-image</c>, <c>third-party</c>), as mappings of those
+/// images' flattened trees. Each is one layer of ours where CanvOS has one <c>COPY</c> (or a few consecutive ones).
+/// </summary>
+public static partial class CanvosFiles
+{
+    /// <summary>
+    /// The sentinel CanvOS writes when Kubernetes and the agent provider are baked in (provider-image:
+    /// <c>touch /etc/spectro-sysext/k8s-and-agent-provider-bundled</c>); the agent reads it to skip system extensions.
+    /// </summary>
+    public const string BundledSentinel = "etc/spectro-sysext/k8s-and-agent-provider-bundled";
+
+    public const string LegacyProviderDirectory = "system/providers";
+
+    /// <summary>Newer Kairos provider images (PE-8315) put the plugin here; CanvOS moves it back to the legacy path.</summary>
+    public const string NewProviderDirectory = "usr/local/system/providers";
+
+    public const string MachineId = "etc/machine-id";
+
+    /// <summary>
+    /// <c>COPY +kairos-provider-image/ /</c> (the provider image's whole tree), then
+    /// <c>mv /usr/local/system/providers/agent-provider-* /system/providers/ &amp;&amp; rm -rf /usr/local/system/providers</c>
+    /// when the image has the plugin at the new path, and the bundled sentinel.
+    /// </summary>
+    public static MappedFileTree KairosProvider(IFileTreeSource providerImage)
+    {
+        var hasNewPath = providerImage.Entries.Any(e => IsUnder(e.Path, NewProviderDirectory) && e.Name.StartsWith("agent-provider-", StringComparison.Ordinal));
+        var sentinel = new InMemoryFileTreeSource().AddFile(BundledSentinel, []);
+        return MappedFileTree.Create(providerImage, path =>
+        {
+            if (!hasNewPath || !IsUnder(path, NewProviderDirectory) && path != NewProviderDirectory)
+            {
+                return path;
+            }
+
+            var rest = path[(NewProviderDirectory.Length + 1)..];
+            return path != NewProviderDirectory && !rest.Contains('/') && rest.StartsWith("agent-provider-", StringComparison.Ordinal)
+                ? LegacyProviderDirectory + "/" + rest
+                : null;
+        }, sentinel);
+    }
+
+    /// <summary>The agent provider plugins a provider layer carries (for the report and the checks).</summary>
+    public static IReadOnlyList<string> AgentProviders(IFileTreeSource tree) =>
+        tree.Entries.Where(e => e.ParentPath == LegacyProviderDirectory && e.Name.StartsWith("agent-provider-", StringComparison.Ordinal))
+            .Select(e => e.Path).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// provider-image's four copies from the stylus framework: <c>/etc/kairos/branding</c>, <c>/etc/kairos/80_stylus.yaml</c>
+    /// (if it exists), <c>/oem/stylus_config.yaml</c> → <c>/etc/kairos/branding/stylus_config.yaml</c>,
+    /// <c>/etc/elemental/config.yaml</c>. The three without <c>--if-exists</c> are required, as in CanvOS.
+    /// </summary>
+    public static MappedFileTree StylusForProvider(IFileTreeSource stylusImage, string imageName)
+    {
+        var missing = new List<string>();
+        var paths = stylusImage.Entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var required in new[] { "etc/kairos/branding", "oem/stylus_config.yaml", "etc/elemental/config.yaml" })
+        {
+            if (!paths.Contains(required))
+            {
+                missing.Add("/" + required);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new UpstreamContentException($"the stylus framework image {imageName} (STYLUS_BASE) lacks {string.Join(", ", missing)}, " +
+                "which every provider image needs (CanvOS provider-image copies them); use the stylus-framework image of your PE_VERSION");
+        }
+
+        return MappedFileTree.Create(stylusImage, path => path switch
+        {
+            "etc/kairos/80_stylus.yaml" or "etc/elemental/config.yaml" => path,
+            "oem/stylus_config.yaml" => "etc/kairos/branding/stylus_config.yaml",
+            _ when path == "etc/kairos/branding" || IsUnder(path, "etc/kairos/branding") => path,
+            _ => null,
+        });
+    }
+
+    /// <summary><c>COPY (+third-party/etcdctl) /usr/bin/</c>: the binary at <paramref name="etcdctlPath"/> of the third-party image.</summary>
+    public static MappedFileTree Etcdctl(IFileTreeSource thirdPartyImage, string etcdctlPath, string imageName)
+    {
+        var path = etcdctlPath.Trim('/');
+        var entry = thirdPartyImage.Entries.FirstOrDefault(e => e.Path == path);
+        if (entry is null || entry.Kind is not (FileTreeEntryKind.RegularFile or FileTreeEntryKind.Hardlink))
+        {
+            throw new UpstreamContentException($"the third-party image {imageName} (SPECTRO_THIRD_PARTY_IMAGE) has no file /{path}, where CanvOS takes etcdctl from; " +
+                "check BUILDER_3RDPARTY_VERSION and ARCH");
+        }
+
+        return MappedFileTree.Create(thirdPartyImage, p => p == path ? "usr/bin/etcdctl" : null);
+    }
+
+    /// <summary>The version the third-party image records next to etcdctl (<c>etcdctl.version</c>), for the report.</summary>
+    public static string VersionFilePath(string etcdctlPath) => etcdctlPath.Trim('/') + ".version";
+
+    /// <summary>
+    /// The last lines of provider-image and iso-image: <c>rm -f /etc/ssh/ssh_host_* /etc/ssh/moduli</c> (every host
+    /// installed from one image must not share SSH host keys) and <c>touch /etc/machine-id &amp;&amp; chmod 444</c> (an empty
+    /// machine-id makes systemd generate one per host at first boot; base-image removed the old one). Deletions are
+    /// whiteouts (image-spec layer.md "Whiteouts") for exactly the paths the image below has.
+    /// </summary>
+    public static InMemoryFileTreeSource Cleanup(IReadOnlyList<FileTreeEntry> imageBelow)
+    {
+        var tree = new InMemoryFileTreeSource();
+        foreach (var entry in imageBelow.Where(e => e.ParentPath == "etc/ssh" && (e.Name.StartsWith("ssh_host_", StringComparison.Ordinal) || e.Name == "moduli"))
+                     .OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            tree.AddFile("etc/ssh/.wh." + entry.Name, [], mode: 0);
+        }
+
+        // touch keeps an existing machine-id's contents; base-image deleted it, so what exists below is the empty
+        // file it touched — or nothing, for a base that did not come through CanvOS's base-image.
+        tree.AddFile(MachineId, [], mode: 0x124);
+        return tree;
+    }
+
+    /// <summary>
+    /// The systemd version of an image, read statically: systemd ships its private library as
+    /// <c>libsystemd-shared-VERSION.so</c> (meson.build of systemd: <c>libsystemd-shared-{project_major_version}</c>),
+    /// so the version is in a file name and no binary of the image has to run. 0 when there is no systemd.
+    /// </summary>
+    public static int SystemdVersion(IReadOnlyList<FileTreeEntry> entries)
+    {
+        var version = 0;
+        foreach (var entry in entries)
+        {
+            if (SystemdSharedLibrary().Match(entry.Path) is { Success: true } match && int.TryParse(match.Groups[1].Value, out var found))
+            {
+                version = Math.Max(version, found);
+            }
+        }
+
+        return version;
+    }
+
+    /// <summary>CanvOS's CHECK_SYSTEMD_VERSION: systemd 255 and later load Kubernetes and the agent provider as system extensions.</summary>
+    public const int SystemExtensionsMinimumSystemd = 255;
+
+    /// <summary>
+    /// What an installer image needs to install a host: Kairos's agent (<c>kairos-agent</c>, or the older immucore +
+    /// elemental pair). Returns what is missing, empty when the image can install.
+    /// </summary>
+    public static IReadOnlyList<string> MissingInstallerPieces(IReadOnlyList<FileTreeEntry> entries)
+    {
+        var paths = entries.Where(e => e.Kind is not FileTreeEntryKind.Directory).Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        bool Has(string name) => paths.Contains("usr/bin/" + name) || paths.Contains("usr/sbin/" + name) || paths.Contains("bin/" + name) || paths.Contains("usr/local/bin/" + name);
+        if (Has("kairos-agent") || Has("immucore") && Has("elemental"))
+        {
+            return [];
+        }
+
+        return ["/usr/bin/kairos-agent (the Kairos agent that installs the host; or immucore and elemental)"];
+    }
+
+    private static bool IsUnder(string path, string directory) => path.StartsWith(directory + "/", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"(?:^|/)systemd/libsystemd-shared-(\d+)(?:[.~-][^/]*)?\.so(?:\.\d+)*$")]
+    private static partial Regex SystemdSharedLibrary();
+}
+
+/// <summary>An upstream image lacks what the composition takes from it: the message names the image, the key and the fix.</summary>
+public sealed class UpstreamContentException(string message) : Exception(message);

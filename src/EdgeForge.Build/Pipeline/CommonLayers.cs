@@ -1,0 +1,239 @@
+using System.Globalization;
+using EdgeForge.Build.Composition;
+using EdgeForge.Build.Layers;
+using EdgeForge.Build.ProviderImages;
+using EdgeForge.Build.Sandbox;
+using EdgeForge.Configuration.Dockerfiles;
+using EdgeForge.Configuration.Planning;
+using EdgeForge.FileTree;
+using EdgeForge.Oci;
+using EdgeForge.Oci.Blobs;
+using EdgeForge.Oci.Layers;
+using EdgeForge.Oci.Model;
+using EdgeForge.Oci.Registry;
+using EdgeForge.Oci.Transports;
+
+namespace EdgeForge.Build.Pipeline;
+
+/// <summary>
+/// The layers every artifact of a build shares, on the pinned base image: CA certificates from <c>certs/</c> into the
+/// trust store, then the user's Dockerfile customisations (CanvOS <c>base-image</c>: <c>FROM DOCKERFILE</c>). Each
+/// step is cached across runs by <see cref="LayerCache"/> under a key chained from the base digest, so a re-run
+/// unpacks nothing and runs no RUN; the root filesystem is unpacked only when a step has to run.
+/// </summary>
+internal sealed class CommonLayers(BuildContext build)
+{
+    private BuildPlan plan => build.Plan;
+
+    private EdgeBuildOptions options => build.Options;
+
+    /// <summary>The base image (pinned: its registry digest roots every cache key) with the shared layers on top.</summary>
+    public async Task<LayeredImage> BuildAsync(PinnedImage pinnedBase, CancellationToken cancellationToken)
+    {
+        var baseImage = pinnedBase.Image;
+        var cache = build.LayerCache;
+        var context = new ContextFiles(plan.ProjectDirectory, DockerIgnore.Load(plan.ProjectDirectory));
+        var variables = new BuildVariables(baseImage.Config.Config?.Env);
+        var proxies = BuildProxies();
+        var workingDirectory = string.IsNullOrEmpty(baseImage.Config.Config?.WorkingDir) ? "/" : baseImage.Config.Config!.WorkingDir!;
+        var user = baseImage.Config.Config?.User;
+        var labels = new Dictionary<string, string>(baseImage.Config.Config?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var key = pinnedBase.Digest.ToString();
+        var image = BuiltImage.AppendLayers(baseImage, []);
+        Workspace? workspace = null;
+        try
+        {
+            async Task Step(string createdBy, string material, Func<RootfsSteps, Task>? onRootfs, Func<IFileTreeSource>? generated = null)
+            {
+                key = LayerCache.ChainKey(key, material);
+                var cached = cache.TryGet(key);
+                ILayer? layer;
+                if (cached is not null)
+                {
+                    build.Counters.LayerReused();
+                    layer = cached.Layer;
+                    build.Log($"cached: {createdBy}");
+                    if (workspace is not null)
+                    {
+                        await workspace.ApplyAsync(layer, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else if (generated is not null)
+                {
+                    layer = await LayerWriter.WriteAsync(generated(), options.Blobs, build.LayerOptions(), cancellationToken).ConfigureAwait(false);
+                    build.Counters.LayerBuilt();
+                    cache.Put(key, layer);
+                }
+                else
+                {
+                    workspace ??= await Workspace.CreateAsync(image, build, cancellationToken).ConfigureAwait(false);
+                    build.Log($"step: {createdBy}");
+                    var before = FilesystemSnapshot.Take(workspace.Root);
+                    await onRootfs!(workspace.Steps(context)).ConfigureAwait(false);
+                    var changes = FilesystemChanges.Between(workspace.Root, before, FilesystemSnapshot.Take(workspace.Root));
+                    layer = changes.IsEmpty ? null : await LayerWriter.WriteAsync(changes, options.Blobs, build.LayerOptions(), cancellationToken).ConfigureAwait(false);
+                    build.Counters.LayerBuilt();
+                    cache.Put(key, layer);
+                }
+
+                var history = new HistoryEntry { Created = build.Created(), CreatedBy = createdBy };
+                image = layer is null
+                    ? BuiltImage.WithConfig(image, c => c, history)
+                    : BuiltImage.AppendLayers(image, [(layer, history)]);
+            }
+
+            if (plan.Inputs.Certificates.Count > 0)
+            {
+                var store = TrustStore.For(plan.Settings.OsDistribution);
+                var certificates = plan.Inputs.Certificates;
+                await Step($"edgeforge: CA certificates {string.Join(", ", certificates.Select(c => c.DisplayName))} into /{store.AnchorDirectory}",
+                    "certs\n" + store + "\n" + context.Fingerprint(certificates.Select(c => Path.GetRelativePath(plan.ProjectDirectory, c.Path))),
+                    steps => steps.InstallCertificatesAsync(certificates, store, WithProxies(variables.ForRun(), proxies), cancellationToken)).ConfigureAwait(false);
+            }
+
+            foreach (var instruction in plan.Customisations.Instructions)
+            {
+                switch (instruction)
+                {
+                    case RunInstruction run:
+                        var runUser = user;
+                        var runDirectory = workingDirectory;
+                        await Step($"RUN {run.ShellCommand ?? string.Join(' ', run.Exec!)}",
+                            $"RUN\n{run.ShellCommand}\n{string.Join('\0', run.Exec ?? [])}\n{variables.Fingerprint()}\n{runUser}\n{runDirectory}",
+                            async steps =>
+                            {
+                                build.Counters.Run();
+                                await steps.RunAsync(run, variables, proxies, runDirectory, runUser, cancellationToken).ConfigureAwait(false);
+                            }).ConfigureAwait(false);
+                        break;
+                    case CopyInstruction copy:
+                        var copyDirectory = workingDirectory;
+                        await Step($"{copy.Keyword} {string.Join(' ', copy.Sources)} {copy.Destination}",
+                            $"{copy.Keyword}\n{string.Join('\0', copy.Sources.Select(variables.Substitute))}\n{variables.Substitute(copy.Destination)}\n{copy.Chown}\n{copy.Chmod}\n{copyDirectory}\n" +
+                            context.Fingerprint(copy.Sources.Select(variables.Substitute)),
+                            steps => steps.CopyAsync(copy, variables, copyDirectory, cancellationToken)).ConfigureAwait(false);
+                        break;
+                    case WorkdirInstruction workdir:
+                        var path = variables.Substitute(workdir.Path);
+                        workingDirectory = path.StartsWith('/') ? path : workingDirectory.TrimEnd('/') + "/" + path;
+                        var directory = workingDirectory;
+                        await Step($"WORKDIR {directory}", $"WORKDIR\n{directory}", steps =>
+                        {
+                            steps.MakeWorkingDirectory(directory);
+                            return Task.CompletedTask;
+                        }).ConfigureAwait(false);
+                        break;
+                    case EnvInstruction env:
+                        foreach (var (name, value) in env.Variables)
+                        {
+                            variables.SetEnv(name, variables.Substitute(value));
+                        }
+
+                        break;
+                    case ArgInstruction arg:
+                        variables.SetArg(arg.Name, plan.BuildArguments.GetValueOrDefault(arg.Name) ?? arg.DefaultValue ?? "");
+                        break;
+                    case LabelInstruction label:
+                        foreach (var (name, value) in label.Labels)
+                        {
+                            labels[variables.Substitute(name)] = variables.Substitute(value);
+                        }
+
+                        break;
+                    case UserInstruction userInstruction:
+                        user = variables.Substitute(userInstruction.User);
+                        break;
+                }
+            }
+
+        }
+        finally
+        {
+            workspace?.Dispose();
+        }
+
+        var finalUser = user;
+        var finalDirectory = workingDirectory;
+        return new LayeredImage(BuiltImage.WithConfig(image, config => config with
+        {
+            Architecture = plan.Settings.Arch,
+            Os = "linux",
+            Config = (config.Config ?? new ContainerConfig()) with
+            {
+                Env = variables.ImageEnv,
+                User = string.IsNullOrEmpty(finalUser) ? null : finalUser,
+                WorkingDir = finalDirectory == "/" ? null : finalDirectory,
+                Labels = labels,
+            },
+        }), key);
+    }
+
+    /// <summary>The .arg proxies, in both spellings tools read: for RUN only, never in the image.</summary>
+    private Dictionary<string, string> BuildProxies()
+    {
+        var settings = plan.Settings;
+        var proxies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in new[] { ("HTTP_PROXY", settings.HttpProxy), ("HTTPS_PROXY", settings.HttpsProxy), ("NO_PROXY", settings.NoProxy) })
+        {
+            if (value.Length > 0)
+            {
+                proxies[name] = value;
+                proxies[name.ToLowerInvariant()] = value;
+            }
+        }
+
+        return proxies;
+    }
+
+    private static Dictionary<string, string> WithProxies(Dictionary<string, string> environment, IReadOnlyDictionary<string, string> proxies)
+    {
+        foreach (var (name, value) in proxies)
+        {
+            environment[name] = value;
+        }
+
+        return environment;
+    }
+
+
+    /// <summary>The unpacked root filesystem the RUN/COPY steps work on; created on the first step that must run.</summary>
+    private sealed class Workspace : IDisposable
+    {
+        private readonly RunSandbox _sandbox;
+        private readonly Action<string> _log;
+
+        private Workspace(string root, RunSandbox sandbox, Action<string> log)
+        {
+            Root = root;
+            _sandbox = sandbox;
+            _log = log;
+        }
+
+        public string Root { get; }
+
+        public static async Task<Workspace> CreateAsync(IImage image, BuildContext build, CancellationToken cancellationToken)
+        {
+            var sandbox = RunSandbox.Detect(build.Options.Sandbox);
+            var root = Directory.CreateTempSubdirectory("edgeforge-rootfs-").FullName;
+            File.SetUnixFileMode(root, (UnixFileMode)Convert.ToInt32("755", 8));
+            build.Log($"unpack {image.Layers.Count} layer(s) for the steps that must run");
+            await SafeExtractor.ExtractImageAsync(image, root, cancellationToken).ConfigureAwait(false);
+            return new Workspace(root, sandbox, build.Log);
+        }
+
+        public RootfsSteps Steps(ContextFiles context) => new(Root, context, _sandbox, _log);
+
+        public async Task ApplyAsync(ILayer? layer, CancellationToken cancellationToken)
+        {
+            if (layer is null)
+            {
+                return;
+            }
+
+            await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
+            await SafeExtractor.ExtractLayerAsync(tar, Root, cancellationToken).ConfigureAwait(false);
+        }
+
+        public void Dispose() => Directory.Delete(Root, recursive: true);
+    }
+}
