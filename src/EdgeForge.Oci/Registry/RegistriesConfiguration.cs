@@ -328,12 +328,36 @@ public sealed class RegistriesConfiguration
         {
             if (entry.Insecure && (entry.Location.Length > 0
                     ? SameRegistry(RegistryOf(entry.Location), registry)
-                    : MatchLength(registry, entry.Prefix) == registry.Length))
+                    : MatchLength(registry, entry.Prefix) >= 0))
             {
                 return true;
             }
 
             if (entry.Mirrors.Any(m => m.Insecure && SameRegistry(RegistryOf(m.Location), registry)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="IsInsecureRegistry"/> for a bare host name, as a TLS certificate check sees it (no port): true when
+    /// any insecure location or mirror is on that host.
+    /// </summary>
+    internal bool IsInsecureHost(string host)
+    {
+        foreach (var entry in Registries)
+        {
+            if (entry.Insecure && (entry.Location.Length > 0
+                    ? SameRegistry(HostOf(RegistryOf(entry.Location)), host)
+                    : MatchLength(host, entry.Prefix) >= 0))
+            {
+                return true;
+            }
+
+            if (entry.Mirrors.Any(m => m.Insecure && SameRegistry(HostOf(RegistryOf(m.Location)), host)))
             {
                 return true;
             }
@@ -435,6 +459,18 @@ public sealed class RegistriesConfiguration
     {
         var slash = location.IndexOf('/');
         return slash < 0 ? location : location[..slash];
+    }
+
+    private static string HostOf(string registry)
+    {
+        if (registry.StartsWith('['))
+        {
+            var close = registry.IndexOf(']');
+            return close > 0 ? registry[1..close] : registry;
+        }
+
+        var colon = registry.LastIndexOf(':');
+        return colon > 0 ? registry[..colon] : registry;
     }
 
     private static bool SameRegistry(string a, string b) =>
