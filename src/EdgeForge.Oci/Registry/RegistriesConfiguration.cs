@@ -419,8 +419,11 @@ public sealed class RegistriesConfiguration
         var full = reference.ToString();
         var matched = MatchLength(full, entry.Prefix);
         var rewritten = location + full[matched..];
-        if (!ImageReference.TryParse(rewritten, out var result, out var error))
+        // containers/image parses the result with reference.ParseNamed, which insists on a canonical name: a
+        // location "bar.local" for the prefix "example.com/foo/bar" gives "bar.local:1", a Docker Hub name.
+        if (!ImageReference.TryParse(rewritten, out var result, out var error) || !SameRegistry(RegistryOf(rewritten), result.Registry))
         {
+            error = error.Length > 0 ? error : "its registry part is missing";
             throw new RegistriesConfigurationException(file, line, $"{reference} rewritten for prefix \"{entry.Prefix}\" is \"{rewritten}\", not an image reference ({error})", "fix the location");
         }
 
