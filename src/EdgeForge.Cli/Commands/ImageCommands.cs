@@ -315,11 +315,18 @@ internal sealed class RegistryOptions
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    public Option<string?> RegistriesConf { get; } = new("--registries-conf")
+    {
+        Description = "A containers-registries.conf(5) file (version 2: [[registry]] prefix/location/insecure/blocked, [[registry.mirror]]) and its registries.conf.d/; "
+            + "default: $CONTAINERS_REGISTRIES_CONF, else ~/.config/containers/registries.conf, else /etc/containers/registries.conf.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Creds);
         command.Options.Add(InsecureRegistries);
         command.Options.Add(CertDirectories);
+        command.Options.Add(RegistriesConf);
     }
 
     public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null)
@@ -346,11 +353,22 @@ internal sealed class RegistryOptions
             }
         }
 
+        RegistriesConfiguration mirrors;
+        try
+        {
+            mirrors = RegistriesConfiguration.LoadDefault(parseResult.GetValue(RegistriesConf), Environment.GetEnvironmentVariable);
+        }
+        catch (RegistriesConfigurationException e)
+        {
+            throw new InvalidInputException(e.Message);
+        }
+
         return new RegistryClient(new RegistryClientOptions
         {
             Credentials = credentials,
             InsecureRegistries = parseResult.GetValue(InsecureRegistries) ?? [],
             CaCertificatePaths = [.. certDirectories, .. extraCertificatePaths ?? []],
+            Mirrors = mirrors,
         });
     }
 }

@@ -25,6 +25,10 @@ public sealed class RegistryClient : IDisposable
     private readonly X509Certificate2Collection _extraRoots;
     private readonly ConcurrentDictionary<string, bool> _hostsThatPresentedCertificates = new(StringComparer.OrdinalIgnoreCase);
 
+    // Per logical repository (registry/repository as the user named it), the source that last served a manifest:
+    // the blobs and child manifests of that image are asked of it first.
+    private readonly ConcurrentDictionary<string, PullSource> _pullSources = new(StringComparer.Ordinal);
+
     public RegistryClient(RegistryClientOptions? options = null)
     {
         _options = options ?? new RegistryClientOptions();
@@ -81,26 +85,32 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>The manifest or index a reference names (by its digest when pinned, else by tag), verified.</summary>
-    public async Task<ManifestContent> GetManifestAsync(ImageReference reference, CancellationToken cancellationToken = default)
-    {
-        var content = await FetchManifestAsync(reference, reference.Identifier, cancellationToken).ConfigureAwait(false);
-        if (reference.Digest is { } pinned && content.Digest != pinned)
+    public Task<ManifestContent> GetManifestAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
+        PullAsync(reference, preferRemembered: false, remember: true, async source =>
         {
-            throw new DigestMismatchException($"{reference}: the registry returned a manifest with digest {content.Digest}");
-        }
+            var content = await FetchManifestAsync(source.Reference, source.Reference.Identifier, cancellationToken).ConfigureAwait(false);
+            if (reference.Digest is { } pinned && content.Digest != pinned)
+            {
+                // Never a reason to try the next mirror: a source that serves other bytes for a digest is broken or hostile.
+                throw new DigestMismatchException($"{reference}: {SourceName(reference, source)} returned a manifest with digest {content.Digest}");
+            }
 
-        return content;
-    }
+            return content;
+        }, cancellationToken);
 
     /// <summary>A manifest of the reference's repository by descriptor (an index's child), verified against it.</summary>
-    public async Task<ManifestContent> GetManifestAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default)
-    {
-        var content = await FetchManifestAsync(repository, descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false);
-        return content.VerifiedAgainst(descriptor);
-    }
+    public Task<ManifestContent> GetManifestAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default) =>
+        PullAsync(repository, preferRemembered: true, remember: true, async source =>
+        {
+            var content = await FetchManifestAsync(source.Reference, descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false);
+            return content.VerifiedAgainst(descriptor);
+        }, cancellationToken);
 
     /// <summary>The descriptor of a manifest without fetching it (HEAD), or null when the registry does not have it.</summary>
-    public async Task<Descriptor?> HeadManifestAsync(ImageReference reference, CancellationToken cancellationToken = default)
+    public Task<Descriptor?> HeadManifestAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
+        PullOrNullAsync(reference, source => HeadManifestAtAsync(source.Reference, cancellationToken), cancellationToken);
+
+    private async Task<Descriptor?> HeadManifestAtAsync(ImageReference reference, CancellationToken cancellationToken)
     {
         using var request = await CreateRequestAsync(HttpMethod.Head, reference, $"manifests/{reference.Identifier}", [RegistryScope.Pull(reference.Repository)], cancellationToken).ConfigureAwait(false);
         foreach (var type in MediaTypes.AcceptedManifests)
@@ -160,7 +170,10 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>Streams a blob; the stream verifies size and digest as it is read and throws at its end on a mismatch.</summary>
-    public async Task<Stream> OpenBlobAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default)
+    public Task<Stream> OpenBlobAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default) =>
+        PullAsync(repository, preferRemembered: true, remember: false, source => OpenBlobAtAsync(source.Reference, descriptor, cancellationToken), cancellationToken);
+
+    private async Task<Stream> OpenBlobAtAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken)
     {
         using var request = await CreateRequestAsync(HttpMethod.Get, repository, $"blobs/{descriptor.Digest}", [RegistryScope.Pull(repository.Repository)], cancellationToken).ConfigureAwait(false);
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -180,6 +193,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Whether the repository has the blob (HEAD, distribution-spec "Checking if content exists").</summary>
     public async Task<bool> BlobExistsAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default)
     {
+        repository = PushDestination(repository);
         using var request = await CreateRequestAsync(HttpMethod.Head, repository, $"blobs/{descriptor.Digest}", [RegistryScope.PullPush(repository.Repository)], cancellationToken).ConfigureAwait(false);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -198,6 +212,19 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task<bool> TryMountBlobAsync(ImageReference repository, Descriptor descriptor, string fromRepository, CancellationToken cancellationToken = default)
     {
+        if (!_options.Mirrors.IsEmpty)
+        {
+            // Both names are rewritten; a mount only works inside one physical registry.
+            var from = PushDestination(repository.WithRepository(fromRepository));
+            repository = PushDestination(repository);
+            if (!string.Equals(from.Registry, repository.Registry, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            fromRepository = from.Repository;
+        }
+
         var query = $"?mount={Uri.EscapeDataString(descriptor.Digest.ToString())}&from={Uri.EscapeDataString(fromRepository)}";
         using var request = await CreateRequestAsync(HttpMethod.Post, repository, "blobs/uploads/" + query,
             [RegistryScope.PullPush(repository.Repository), RegistryScope.Pull(fromRepository)], cancellationToken).ConfigureAwait(false);
@@ -225,6 +252,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task UploadBlobAsync(ImageReference repository, Descriptor descriptor, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken = default)
     {
+        repository = PushDestination(repository);
         if (!_options.ForceChunkedUpload)
         {
             var location = await StartUploadAsync(repository, cancellationToken).ConfigureAwait(false);
@@ -296,6 +324,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Stores a manifest under a tag or its digest; returns the digest the registry reports.</summary>
     public async Task<Digest> PutManifestAsync(ImageReference repository, string tagOrDigest, ManifestContent manifest, CancellationToken cancellationToken = default)
     {
+        repository = PushDestination(repository);
         using var request = await CreateRequestAsync(HttpMethod.Put, repository, $"manifests/{tagOrDigest}", [RegistryScope.PullPush(repository.Repository)], cancellationToken).ConfigureAwait(false);
         request.Content = new ByteArrayContent(manifest.Bytes.ToArray());
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
@@ -310,7 +339,10 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>The tags of a repository (distribution-spec "Listing Tags"), following <c>Link</c> pagination.</summary>
-    public async Task<IReadOnlyList<string>> ListTagsAsync(ImageReference repository, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> ListTagsAsync(ImageReference repository, CancellationToken cancellationToken = default) =>
+        PullAsync(repository, preferRemembered: false, remember: false, source => ListTagsAtAsync(source.Reference, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ListTagsAtAsync(ImageReference repository, CancellationToken cancellationToken)
     {
         var tags = new List<string>();
         string? path = "tags/list";
@@ -341,6 +373,123 @@ public sealed class RegistryClient : IDisposable
         }
 
         return tags;
+    }
+
+    /// <summary>
+    /// The source (mirror or primary location) that last served a manifest of the reference's repository, for logs
+    /// and plans; null before any manifest of it was pulled.
+    /// </summary>
+    public PullSource? LastSourceFor(ImageReference reference) => _pullSources.TryGetValue(reference.Name, out var source) ? source : null;
+
+    private ImageReference PushDestination(ImageReference reference) =>
+        _options.Mirrors.IsEmpty ? reference : _options.Mirrors.PushDestination(reference);
+
+    private async Task<T> PullAsync<T>(ImageReference reference, bool preferRemembered, bool remember, Func<PullSource, Task<T>> attempt, CancellationToken cancellationToken)
+        where T : class =>
+        (await PullFromSourcesAsync<T>(reference, preferRemembered, remember, async source => await attempt(source).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))!;
+
+    private Task<T?> PullOrNullAsync<T>(ImageReference reference, Func<PullSource, Task<T?>> attempt, CancellationToken cancellationToken)
+        where T : class =>
+        PullFromSourcesAsync(reference, preferRemembered: false, remember: true, attempt, cancellationToken);
+
+    /// <summary>
+    /// Runs one pull request against the reference's sources in order (containers-registries.conf(5): "the first one
+    /// that can be contacted and contains the image will be used"). A source that cannot be reached, answers an error
+    /// status (404, 401/403, 5xx after retries) or, for a HEAD, does not have the manifest, gives way to the next; what
+    /// a source sends that fails verification (a digest mismatch) ends the pull. The last source's error is the
+    /// error, with the earlier attempts added to its message. An <paramref name="attempt"/> result of null means
+    /// "not here".
+    /// </summary>
+    private async Task<T?> PullFromSourcesAsync<T>(ImageReference reference, bool preferRemembered, bool remember, Func<PullSource, Task<T?>> attempt, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (_options.Mirrors.IsEmpty)
+        {
+            // Without a configuration: the one request to the named registry, as always.
+            var direct = new PullSource(reference, false, false, null);
+            var only = await attempt(direct).ConfigureAwait(false);
+            if (remember && only is not null)
+            {
+                _pullSources[reference.Name] = direct;
+            }
+
+            return only;
+        }
+
+        var sources = OrderedSources(reference, preferRemembered);
+        var failures = new List<string>();
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var source = sources[i];
+            T? result;
+            try
+            {
+                result = await attempt(source).ConfigureAwait(false);
+            }
+            catch (Exception e) when (i < sources.Count - 1 && IsUnavailable(e, cancellationToken))
+            {
+                failures.Add(Describe(source, e));
+                continue;
+            }
+            catch (Exception e) when (failures.Count > 0 && IsUnavailable(e, cancellationToken))
+            {
+                throw WithEarlierAttempts(e, failures);
+            }
+
+            if (result is null)
+            {
+                failures.Add($"{SourceName(reference, source)}: not found");
+                continue;
+            }
+
+            if (remember)
+            {
+                _pullSources[reference.Name] = source;
+            }
+
+            return result;
+        }
+
+        return null;
+    }
+
+    /// <summary>The configured order, except that the source that served the image's manifest comes first for its blobs.</summary>
+    private List<PullSource> OrderedSources(ImageReference reference, bool preferRemembered)
+    {
+        var sources = _options.Mirrors.PullSources(reference).ToList();
+        if (preferRemembered && _pullSources.TryGetValue(reference.Name, out var remembered))
+        {
+            var index = sources.FindIndex(s => s.Reference.Name == remembered.Reference.Name && s.IsMirror == remembered.IsMirror);
+            if (index > 0)
+            {
+                var first = sources[index];
+                sources.RemoveAt(index);
+                sources.Insert(0, first);
+            }
+        }
+
+        return sources;
+    }
+
+    private static bool IsUnavailable(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or RegistryException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string SourceName(ImageReference reference, PullSource source) =>
+        source.IsMirror ? $"mirror {source.Reference.Name}" : source.Reference.Name != reference.Name ? $"location {source.Reference.Name}" : source.Reference.Name;
+
+    private static string Describe(PullSource source, Exception e) =>
+        e is RegistryException ? (source.IsMirror ? "mirror " : "") + e.Message : $"{(source.IsMirror ? "mirror " : "")}{source.Reference.Name}: {e.Message}";
+
+    private static Exception WithEarlierAttempts(Exception e, List<string> failures)
+    {
+        var message = $"{e.Message} (tried first: {string.Join("; ", failures)})";
+        return e switch
+        {
+            RegistryUnauthorizedException unauthorized => new RegistryUnauthorizedException(message, unauthorized.ErrorCodes),
+            RegistryException registry => new RegistryException(message, registry.StatusCode, registry.ErrorCodes),
+            HttpRequestException http => new HttpRequestException(message, http, http.StatusCode),
+            _ => new HttpRequestException(message, e),
+        };
     }
 
     private async Task<HttpRequestMessage> CreateRequestAsync(HttpMethod method, ImageReference repository, string pathOrUrl, IReadOnlyList<RegistryScope> scopes, CancellationToken cancellationToken)
@@ -413,7 +562,8 @@ public sealed class RegistryClient : IDisposable
     private bool IsInsecure(string registry)
     {
         var host = HostOf(registry);
-        return _options.InsecureRegistries.Any(r => string.Equals(r, registry, StringComparison.OrdinalIgnoreCase) || string.Equals(r, host, StringComparison.OrdinalIgnoreCase));
+        return _options.InsecureRegistries.Any(r => string.Equals(r, registry, StringComparison.OrdinalIgnoreCase) || string.Equals(r, host, StringComparison.OrdinalIgnoreCase))
+            || _options.Mirrors.IsInsecureRegistry(registry);
     }
 
     internal static bool IsLoopback(string registry)
@@ -443,7 +593,8 @@ public sealed class RegistryClient : IDisposable
 
         var targetHost = (sender as SslStream)?.TargetHostName ?? "";
         _hostsThatPresentedCertificates[targetHost] = true;
-        if (_options.InsecureRegistries.Any(r => string.Equals(HostOf(r).Trim('[', ']'), targetHost, StringComparison.OrdinalIgnoreCase)))
+        if (_options.InsecureRegistries.Any(r => string.Equals(HostOf(r).Trim('[', ']'), targetHost, StringComparison.OrdinalIgnoreCase))
+            || _options.Mirrors.IsInsecureHost(targetHost))
         {
             return true;
         }

@@ -26,4 +26,11 @@ public sealed record RegistryClientOptions
     public int ChunkSize { get; init; } = 32 << 20;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Registry remapping and mirrors (containers-registries.conf(5)): pulls try the mirrors of a reference's
+    /// <c>[[registry]]</c> table in order, then its location; pushes go to the location. A table or mirror marked
+    /// <c>insecure</c> is treated like an entry of <see cref="InsecureRegistries"/>.
+    /// </summary>
+    public RegistriesConfiguration Mirrors { get; init; } = RegistriesConfiguration.Empty;
 }
