@@ -15,7 +15,7 @@ internal static class PlanReport
                          (settings.FipsEnabled ? ", FIPS" : "") + (settings.TwoNode ? ", two-node" : ""));
         writer.WriteLine($"Base image       {plan.BaseImage} ({(plan.BaseImageIsDefault ? "default for the OS" : "BASE_IMAGE")})");
         writer.WriteLine($"Kubernetes       {settings.K8sDistribution}: {plan.ProviderImages.Count} of {plan.KubernetesVersionsAvailable} versions listed in {plan.KubernetesVersionSource}" +
-                         (settings.BundleK8sAndAgentProvider ? "" : " (binaries not bundled)"));
+                         (settings.BundleK8sAndAgentProvider ? " (binaries always bundled)" : " (binaries bundled only when the base's systemd is older than 255)"));
         writer.WriteLine($"Provider images  {plan.ProviderImages.Count}");
         foreach (var image in plan.ProviderImages)
         {

@@ -39,6 +39,12 @@ public sealed record BuildArgumentDefinition(
     /// </summary>
     public string? BuiltInValue => Default.StartsWith('(') ? null : Default;
 
+    /// <summary>
+    /// For an <see cref="OnlyFor"/> key whose <c>true</c> would change what CanvOS builds (<c>IS_MAAS</c>): <c>true</c>
+    /// is an error, <c>false</c> (what is built anyway) passes.
+    /// </summary>
+    public bool RefusedWhenTrue { get; init; }
+
     /// <summary>False for names too generic to take from the environment (a shell's <c>DEBUG=1</c> is not a build option).</summary>
     public bool ReadFromEnvironment { get; init; } = true;
 }
@@ -141,7 +147,7 @@ public static class BuildArgumentCatalog
         new("BRANDING", "Palette eXtended Kubernetes Edge", "text", "Boot menu branding of the unified kernel image.") { OnlyFor = TrustedBoot },
         new("EFI_MAX_SIZE", "2048", "MiB", "Size check of the EFI system partition.") { OnlyFor = TrustedBoot },
         new("EFI_IMG_SIZE", "2200", "MiB", "Size check of the EFI system partition image.") { OnlyFor = TrustedBoot },
-        new("IS_MAAS", "false", "`false` (MAAS images are not built)", "Build a MAAS disk image.") { OnlyFor = "MAAS image builds" },
+        new("IS_MAAS", "false", "`false` (MAAS images are not built)", "Build a MAAS disk image.") { OnlyFor = "MAAS image builds", RefusedWhenTrue = true },
         new("INSTALL_NVIDIA_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
             "Pre-install NVIDIA drivers. Mutually exclusive with `INSTALL_AMD_GPU_DRIVERS`."),
         new("INSTALL_AMD_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
@@ -163,7 +169,7 @@ public static class BuildArgumentCatalog
         Ignored("ENROLL_SPECTRO_EXTENSION_CERT", "true", TrustedBoot),
         Ignored("SPECTRO_EXTENSION_CERT_IMAGE", "us-east1-docker.pkg.dev/spectro-images/dev/arun/sysext/palette-sysext-cert:latest", TrustedBoot),
         Ignored("MAAS_IMAGE_NAME", "kairos-ubuntu-maas", "MAAS image builds"),
-        Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachment"),
+        Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachment") with { RefusedWhenTrue = true },
         Ignored("NVIDIA_DRIVER_BRANCH", "580", Nvidia),
         Ignored("NVIDIA_DRIVER_TYPE", "open", Nvidia),
         Ignored("NVIDIA_USE_CUDA_REPO", "true", Nvidia),

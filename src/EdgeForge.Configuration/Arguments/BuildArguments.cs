@@ -229,7 +229,8 @@ public sealed partial class BuildArguments
             return explicitValue;
         }
 
-        if (_earthfile.TryGetValue(key, out var earthfile))
+        // An internal ARG's Earthfile value only ever feeds the expansion of other values (ValueForExpansion).
+        if (_earthfile.TryGetValue(key, out var earthfile) && BuildArgumentCatalog.Find(key)?.Origin != BuildArgumentOrigin.CanvOSInternal)
         {
             return new ResolvedValue(key, Expand(key, earthfile.Value!, earthfile.Line), ArgumentSource.Earthfile, EarthfileName, earthfile.Line);
         }
@@ -241,7 +242,7 @@ public sealed partial class BuildArguments
 
     /// <summary>
     /// Expands <c>$NAME</c>, <c>${NAME}</c> and <c>${NAME:-default}</c> against the final values; a name with no value
-    /// expands to nothing, as in Earthly, with a warning when it came from the Earthfile.
+    /// expands to nothing, as in Earthly, with a warning when an Earthfile value names an ARG nobody declares.
     /// </summary>
     private string Expand(string key, string raw, int? earthfileLine)
     {
@@ -263,7 +264,8 @@ public sealed partial class BuildArguments
                 resolved = match.Groups["fallback"].Value;
             }
 
-            if (resolved is null && earthfileLine is not null)
+            // A known key without a value (K8S_VERSION) is legitimately empty; an unknown name is likely a mistake.
+            if (resolved is null && earthfileLine is not null && BuildArgumentCatalog.Find(name) is null)
             {
                 _diagnostics.Warning(EarthfileName, $"${name} has no value here; it expands to nothing", earthfileLine, key,
                     $"declare ARG {name}=… above this line");

@@ -147,14 +147,12 @@ public sealed partial class BuildSettingsResolver
             {
                 Warning(definition.Key, "is plumbing of CanvOS's Earthfile, not a build option; ignored", "remove it");
             }
-            else if (definition.Key is "IS_MAAS" or "UBUNTU_PRO_ATTACH")
+            else if (definition.RefusedWhenTrue)
             {
                 // false is what is built anyway; true would change the output, so it is refused rather than ignored.
                 if (Bool(definition.Key, false))
                 {
-                    Error(definition.Key, definition.Key == "IS_MAAS"
-                            ? "MAAS images are not built by this version of edgeforge; the build would silently make the standard images instead"
-                            : "Ubuntu Pro attachment is not done by this version of edgeforge; the images would silently lack it",
+                    Error(definition.Key, $"{definition.OnlyFor} are not done by this version of edgeforge; the images would silently be the standard ones",
                         $"set {definition.Key}=false");
                 }
             }
