@@ -211,6 +211,20 @@ public sealed partial class BuildArguments
         return value;
     }
 
+    /// <summary>
+    /// The names an Earthfile or built-in value of <paramref name="key"/> refers to (<c>$SPECTRO_PUB_REPO</c> …); empty
+    /// when the value was given literally. Lets a check skip a value that is only wrong because a referenced key is.
+    /// </summary>
+    public IReadOnlyList<string> ReferencesOf(string key)
+    {
+        var raw = _explicit.ContainsKey(key) ? null
+            : _earthfile.TryGetValue(key, out var earthfile) ? earthfile.Value
+            : BuildArgumentCatalog.Find(key)?.BuiltInValue;
+        return raw is null ? [] : ReferencePattern().Matches(raw)
+            .Select(m => m.Groups["braced"].Success ? m.Groups["braced"].Value : m.Groups["bare"].Value)
+            .ToList();
+    }
+
     /// <summary>Where a key's value came from, as a file name and line for diagnostics.</summary>
     public (string File, int? Line) LocationOf(string key) => Final(key) switch
     {

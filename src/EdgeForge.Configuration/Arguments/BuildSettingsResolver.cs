@@ -22,6 +22,9 @@ public sealed partial class BuildSettingsResolver
     private readonly BuildArguments _arguments;
     private readonly DiagnosticBag _diagnostics;
 
+    /// <summary>Keys already reported, so a value derived from one of them (<c>$SPECTRO_PUB_REPO/edge</c>) is not reported again.</summary>
+    private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+
     private BuildSettingsResolver(BuildArguments arguments, DiagnosticBag diagnostics)
     {
         _arguments = arguments;
@@ -561,6 +564,12 @@ public sealed partial class BuildSettingsResolver
 
     private void Error(string key, string message, string hint)
     {
+        _failed.Add(key);
+        if (_arguments.ReferencesOf(key).Any(_failed.Contains))
+        {
+            return;
+        }
+
         var (file, line) = _arguments.LocationOf(key);
         _diagnostics.Error(file, message, line, key, hint);
     }

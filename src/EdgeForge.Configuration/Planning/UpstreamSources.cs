@@ -56,7 +56,8 @@ public static class UpstreamSourceFormulas
             if (ReferenceSyntax.ImageReferenceProblem(reference) is { } problem)
             {
                 // Blame the input the user (or the Earthfile) changed, when there is one; else the key that overrides the whole image.
-                var key = inputs.FirstOrDefault(k => arguments.Get(k) is not null) ?? setBy;
+                var key = inputs.FirstOrDefault(k => arguments.Get(k)?.Source is ArgumentSource.ArgFile or ArgumentSource.Environment or ArgumentSource.CommandLine)
+                    ?? inputs.FirstOrDefault(k => arguments.Get(k) is not null) ?? setBy;
                 var (file, line) = arguments.LocationOf(key);
                 diagnostics.Error(file, $"forms the {role} image '{reference}', which {problem}", line, key,
                     $"fix {key}, or set {setBy} to the whole image reference");
