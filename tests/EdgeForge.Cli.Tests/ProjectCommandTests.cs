@@ -55,7 +55,7 @@ public sealed class ProjectCommandTests
         using var json = JsonDocument.Parse(result.Output);
         var images = json.RootElement.GetProperty("images").EnumerateArray().ToList();
         images.Select(i => i.GetProperty("reference").GetString()).ShouldBe(
-            ["registry.example.com/edge/ubuntu:k3s-1.30.14-v4.4.12-lab", "registry.example.com/edge/ubuntu:k3s-1.29.14-v4.4.12-lab"]);
+            ["registry.example.com/edge/ubuntu:k3s-1.30.14-v4.10.0-rc.2-lab", "registry.example.com/edge/ubuntu:k3s-1.29.14-v4.10.0-rc.2-lab"]);
         images[0].GetProperty("k8sDistribution").GetString().ShouldBe("k3s");
         images[0].GetProperty("k8sVersion").GetString().ShouldBe("1.30.14");
         json.RootElement.GetProperty("iso").GetProperty("path").GetString().ShouldBe(Path.Combine(project.Directory, "build", "edge-installer.iso"));
@@ -103,7 +103,7 @@ public sealed class ProjectCommandTests
 
         using var document = JsonDocument.Parse(json.Output);
         document.RootElement.GetProperty("manifest").GetString().ShouldBe(yaml.Output);
-        document.RootElement.GetProperty("images").EnumerateArray().Select(e => e.GetString()).ShouldBe(["registry.example.com/edge/ubuntu:k3s-1.30.14-v4.4.12-lab"]);
+        document.RootElement.GetProperty("images").EnumerateArray().Select(e => e.GetString()).ShouldBe(["registry.example.com/edge/ubuntu:k3s-1.30.14-v4.10.0-rc.2-lab"]);
     }
 
     [Theory]

@@ -40,7 +40,7 @@ public sealed class BuildArgumentsTests
     }
 
     [Fact]
-    public void Ignored_canvos_keys_are_accepted_silently()
+    public void Ignored_canvos_keys_are_not_reported_as_unknown_keys()
     {
         var (_, diagnostics) = Load("MAAS_IMAGE_NAME=x\nDRBD_VERSION=9.2.13\nNVIDIA_DRIVER_BRANCH=580");
 

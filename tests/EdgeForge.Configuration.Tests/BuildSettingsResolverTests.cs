@@ -27,10 +27,18 @@ public sealed class BuildSettingsResolverTests
         settings.K8sVersion.ShouldBeNull();
         settings.IsoName.ShouldBe("palette-edge-installer");
         settings.Arch.ShouldBe("amd64");
-        settings.PeVersion.ShouldBe(BuildArgumentCatalog.PinnedAgentVersion);
+        settings.PeVersion.ShouldBe("v4.10.0-rc.2");
         settings.EdgeCustomConfig.ShouldBe(".edge-custom-config.yaml");
         settings.DisableSelinux.ShouldBeTrue();
-        settings.BundleK8sAndAgentProvider.ShouldBeTrue();
+        settings.BundleK8sAndAgentProvider.ShouldBeFalse("CanvOS's default: bundle only when the base's systemd is older than 255");
+        settings.K8sProviderSource.ShouldBeNull();
+        settings.SpectroPubRepo.ShouldBe("us-docker.pkg.dev/palette-images");
+        settings.KairosBaseImageUrl.ShouldBe("us-docker.pkg.dev/palette-images/edge");
+        settings.StylusBase.ShouldBe("us-docker.pkg.dev/palette-images/edge/stylus-framework-linux-amd64:v4.10.0-rc.2");
+        settings.ProviderVersions.ShouldBe(new Dictionary<string, string>
+        {
+            ["k3s"] = "v4.10.3", ["rke2"] = "v4.10.3", ["kubeadm"] = "v4.10.1", ["nodeadm"] = "v4.9.3", ["canonical"] = "v4.10.1",
+        }, ignoreOrder: true);
         settings.SquashFsCompression.ShouldBe(new SquashFsCompression(SquashFsCompressor.Zstd, 3));
     }
 

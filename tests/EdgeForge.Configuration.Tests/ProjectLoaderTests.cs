@@ -52,7 +52,7 @@ public sealed class ProjectLoaderTests
 
         result.Plan.ShouldNotBeNull(string.Join("\n", result.Diagnostics.Items));
         result.Plan.ProviderImages.Count.ShouldBe(58);
-        result.Plan.ProviderImages.ShouldAllBe(i => i.Reference.StartsWith("ttl.sh/ubuntu:k3s-") && i.Reference.EndsWith("-v4.4.12-demo"));
+        result.Plan.ProviderImages.ShouldAllBe(i => i.Reference.StartsWith("ttl.sh/ubuntu:k3s-") && i.Reference.EndsWith("-v4.10.0-rc.2-demo"));
         result.Plan.ProviderImages.Select(i => i.Reference).Distinct().Count().ShouldBe(58);
     }
 
@@ -77,7 +77,7 @@ public sealed class ProjectLoaderTests
         var narrowed = ProjectLoader.Load(project.Directory, Options(versions: ["1.30.14", "1.29.14"]));
         var wrong = ProjectLoader.Load(project.Directory, Options(versions: ["1.30.99"]));
 
-        narrowed.Plan!.ProviderImages.Select(i => i.Reference).ShouldBe(["r.example.com/ubuntu:k3s-1.30.14-v4.4.12", "r.example.com/ubuntu:k3s-1.29.14-v4.4.12"]);
+        narrowed.Plan!.ProviderImages.Select(i => i.Reference).ShouldBe(["r.example.com/ubuntu:k3s-1.30.14-v4.10.0-rc.2", "r.example.com/ubuntu:k3s-1.29.14-v4.10.0-rc.2"]);
         narrowed.Plan.KubernetesVersionSource.ShouldBe("(built-in)");
         wrong.Diagnostics.Errors.ShouldHaveSingleItem().File.ShouldBe("--k8s-version");
     }

@@ -1,3 +1,4 @@
+using EdgeForge.Configuration.Arguments;
 using EdgeForge.Configuration.Planning;
 
 namespace EdgeForge.Cli.Commands;
@@ -14,12 +15,21 @@ internal static class PlanReport
                          (settings.FipsEnabled ? ", FIPS" : "") + (settings.TwoNode ? ", two-node" : ""));
         writer.WriteLine($"Base image       {plan.BaseImage} ({(plan.BaseImageIsDefault ? "default for the OS" : "BASE_IMAGE")})");
         writer.WriteLine($"Kubernetes       {settings.K8sDistribution}: {plan.ProviderImages.Count} of {plan.KubernetesVersionsAvailable} versions listed in {plan.KubernetesVersionSource}" +
-                         (settings.BundleK8sAndAgentProvider ? "" : " (binaries not bundled)"));
+                         (settings.BundleK8sAndAgentProvider ? " (binaries always bundled)" : " (binaries bundled only when the base's systemd is older than 255)"));
         writer.WriteLine($"Provider images  {plan.ProviderImages.Count}");
         foreach (var image in plan.ProviderImages)
         {
-            writer.WriteLine($"  {image.Reference}");
+            writer.WriteLine($"  {image.Reference}  (Kubernetes: {image.K8sSource ?? "luet " + image.LuetPackage})");
         }
+
+        var sources = plan.Sources;
+        writer.WriteLine("Upstream images");
+        foreach (var upstream in sources.All)
+        {
+            writer.WriteLine($"  {upstream.Role,-18} {upstream.Reference}  (set by {upstream.SetBy})");
+        }
+
+        writer.WriteLine($"  {"etcdctl",-18} {sources.ThirdParty.Reference} /{sources.EtcdctlPath}");
 
         writer.WriteLine($"Installer ISO    {Relative(plan, plan.Iso.Path)} (+ .sha256), volume {plan.Iso.VolumeId}, rootfs {plan.Iso.RootfsCompression}, " +
                          $"default entry {plan.Iso.DefaultBootEntry}");
@@ -27,6 +37,8 @@ internal static class PlanReport
         writer.WriteLine($"  signing key      {(inputs.EdgeCustomConfig is { KeyBits: > 0 } k ? $"{k.DisplayName} (RSA {k.KeyBits})" : "none")}");
         writer.WriteLine($"  cluster config   {(inputs.ClusterConfig is { } c ? $"{c.DisplayName} ({Size(c.Size)}, {c.EntryCount} entries)" : "none")}");
         writer.WriteLine($"  content bundles  {(inputs.ContentBundles.Count == 0 ? "none" : string.Join(", ", inputs.ContentBundles.Select(b => $"{b.DisplayName} ({Size(b.Size)}, {Parts(b.Size)} part{(Parts(b.Size) == 1 ? "" : "s")})")))}");
+        writer.WriteLine($"  overlay          {Overlay(plan)}");
+        writer.WriteLine($"  luet auth        {(inputs.LuetAuth is { } auth ? $"{Relative(plan, auth.Path)} ({string.Join(", ", auth.Auth.Keys.Order(StringComparer.Ordinal))})" : "none")}");
         writer.WriteLine($"CA certificates  {(inputs.Certificates.Count == 0 ? "none" : string.Join(", ", inputs.Certificates.Select(c => c.DisplayName)))}");
         writer.WriteLine($"Customisations   {(plan.Customisations.Instructions.Count == 0 ? "none" : $"{plan.Customisations.Path}: " + string.Join(", ", plan.Customisations.Instructions.GroupBy(i => i.Keyword).Select(g => $"{g.Key} ×{g.Count()}")))}");
         if (settings.HttpProxy.Length + settings.HttpsProxy.Length > 0)
@@ -36,6 +48,16 @@ internal static class PlanReport
 
         writer.WriteLine($"Disk estimate    about {Size(plan.Estimate.TotalBytes)}: " +
                          string.Join(", ", plan.Estimate.Parts.Where(p => p.Value > 0).Select(p => $"{p.Key} {Size(p.Value)}")));
+
+        // Only what a reader needs to check: values that are not the built-in ones, and anything taken from the
+        // environment or the command line (an exported variable silently beating .arg is the classic surprise).
+        var shown = plan.Values.Where(v => !v.SameAsBuiltIn || v.Origin is ArgumentSource.Environment or ArgumentSource.CommandLine).ToList();
+        writer.WriteLine($"Values           {(shown.Count == 0 ? "all built-in" : $"{shown.Count} not built-in{(plan.Earthfile is null ? "" : ", defaults from Earthfile")}")}");
+        foreach (var value in shown)
+        {
+            var overrides = value.Overrides is { } lower ? $" — overrides {lower.Describe()}" : "";
+            writer.WriteLine($"  {value.Key}={Printable(value)} ({value.Describe()}{overrides})");
+        }
     }
 
     public static object ToJson(BuildPlan plan)
@@ -51,6 +73,23 @@ internal static class PlanReport
             fips = settings.FipsEnabled,
             twoNode = settings.TwoNode,
             baseImage = new { reference = plan.BaseImage, isDefault = plan.BaseImageIsDefault },
+            earthfile = plan.Earthfile,
+            sources = new
+            {
+                images = plan.Sources.All.Select(u => new { role = u.Role, reference = u.Reference, setBy = u.SetBy }),
+                etcdctlPath = plan.Sources.EtcdctlPath,
+            },
+            values = plan.Values.Select(v => new
+            {
+                key = v.Key,
+                value = Printable(v),
+                origin = OriginName(v.Origin),
+                file = v.File,
+                line = v.Line,
+                describe = v.Describe(),
+                overrides = v.Overrides?.Describe(),
+                builtIn = v.SameAsBuiltIn,
+            }),
             kubernetes = new { distribution = settings.K8sDistribution, versionsSource = plan.KubernetesVersionSource, versionsAvailable = plan.KubernetesVersionsAvailable, bundled = settings.BundleK8sAndAgentProvider },
             images = plan.ProviderImages.Select(i => new
             {
@@ -60,6 +99,7 @@ internal static class PlanReport
                 k8sDistribution = i.K8sDistribution,
                 k8sVersion = i.K8sVersion,
                 k8sSource = i.K8sSource,
+                luetPackage = i.LuetPackage,
             }),
             iso = new
             {
@@ -76,6 +116,14 @@ internal static class PlanReport
                 clusterConfig = inputs.ClusterConfig is { } c ? new { path = c.Path, size = c.Size } : null,
                 contentBundles = inputs.ContentBundles.Select(b => new { path = b.Path, size = b.Size, parts = Parts(b.Size) }),
                 certificates = inputs.Certificates.Select(c => new { path = c.Path, subjects = c.Subjects }),
+                overlay = new
+                {
+                    files = inputs.Overlay.FilesDirectory,
+                    filesIso = inputs.Overlay.FilesIsoDirectory,
+                    grubTemplate = inputs.Overlay.GrubTemplate,
+                    localUi = inputs.Overlay.LocalUiTar,
+                },
+                luetAuth = inputs.LuetAuth is { } a ? new { path = a.Path, fields = a.Auth.Keys.Order(StringComparer.Ordinal) } : null,
                 customisations = plan.Customisations.Instructions.Select(i => new { line = i.Line, instruction = i.Keyword }),
             },
             buildProxy = new { http = MaskCredentials(settings.HttpProxy), https = MaskCredentials(settings.HttpsProxy), noProxy = settings.NoProxy },
@@ -83,12 +131,34 @@ internal static class PlanReport
         };
     }
 
+    /// <summary>Proxy URLs may carry credentials; every other value is printed as it is.</summary>
+    private static string Printable(ResolvedValue value) =>
+        value.Key is "HTTP_PROXY" or "HTTPS_PROXY" ? MaskCredentials(value.Value) : value.Value;
+
+    private static string OriginName(ArgumentSource origin) => origin switch
+    {
+        ArgumentSource.CommandLine => "command-line",
+        ArgumentSource.Environment => "environment",
+        ArgumentSource.ArgFile => "arg-file",
+        ArgumentSource.Earthfile => "earthfile",
+        ArgumentSource.Rule => "rule",
+        _ => "built-in",
+    };
+
     /// <summary>Content bundles are split into 3 GB parts on the ISO (EDGEFORGE.md §6).</summary>
     public static int Parts(long size) => (int)Math.Max(1, (size + 2_999_999_999) / 3_000_000_000);
 
     /// <summary><c>http://user:secret@proxy:3128</c> → <c>http://***@proxy:3128</c>.</summary>
     public static string MaskCredentials(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal) : url;
+
+    private static string Overlay(BuildPlan plan)
+    {
+        var overlay = plan.Inputs.Overlay;
+        var parts = new[] { overlay.FilesDirectory, overlay.FilesIsoDirectory, overlay.GrubTemplate, overlay.LocalUiTar }
+            .OfType<string>().Select(p => Relative(plan, p) + (Directory.Exists(p) ? "/" : "")).ToList();
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
 
     private static string Relative(BuildPlan plan, string path) => Path.GetRelativePath(plan.ProjectDirectory, path);
 

@@ -30,7 +30,22 @@ public static class ArgReferenceDocument
             ## Precedence
 
             `--build-arg KEY=VALUE` on the command line wins over an environment variable of the same name (for the keys
-            below that EdgeForge acts on), which wins over the `.arg` file, which wins over the default.
+            below that EdgeForge acts on, except `DEBUG`), which wins over the `.arg` file, which wins over the global
+            `ARG NAME=value` defaults of the project's `Earthfile` (a CanvOS checkout's own pins), which win over the
+            built-in defaults below. Earthfile and built-in defaults keep their `$NAME` references and are expanded
+            against the final values, so `--build-arg SPECTRO_PUB_REPO=x` also moves `KAIROS_BASE_IMAGE_URL`,
+            `STYLUS_BASE` and the provider images. `edgeforge plan` shows where each value came from.
+
+            The built-in defaults are CanvOS's current Earthfile pins, with one exception: `ISO_NAME` is
+            `palette-edge-installer` without an Earthfile (CanvOS's Earthfile says `installer`, and applies when present).
+
+            ## The Earthfile
+
+            Only global `ARG` lines before the first target are read, and nothing is executed: `VERSION`, `FROM`, `LET`,
+            `SET`, `RUN`, comments, targets and the bodies of `IF … END` blocks (nested or not) are skipped — an `ARG`
+            inside a conditional is not a default. Quotes are removed as Earthly does (`ARG DRBD_VERSION="9.2.13"`). An
+            `ARG` EdgeForge does not know is a warning; an `ARG` line without a valid name, or an unbalanced `END`, is an
+            error at `Earthfile:line`.
 
             ## Unknown keys
 
@@ -48,6 +63,7 @@ public static class ArgReferenceDocument
                      ("CanvOS keys", BuildArgumentOrigin.CanvOS),
                      ("Keys EdgeForge adds", BuildArgumentOrigin.EdgeForge),
                      ("CanvOS keys recognised but not used", BuildArgumentOrigin.CanvOSIgnored),
+                     ("CanvOS Earthfile internals (read from the Earthfile, never build options)", BuildArgumentOrigin.CanvOSInternal),
                  })
         {
             text.Append($"### {title}\n\n");
@@ -55,7 +71,10 @@ public static class ArgReferenceDocument
             foreach (var definition in BuildArgumentCatalog.All.Where(d => d.Origin == origin))
             {
                 var fallback = definition.Default.Length == 0 ? "(empty)" : definition.Default.StartsWith('(') ? definition.Default : $"`{definition.Default}`";
-                text.Append($"| `{definition.Key}` | {fallback} | {definition.Allowed} | {definition.Description} |\n");
+                var scope = definition.OnlyFor is not { } feature ? ""
+                    : definition.RefusedWhenTrue ? $" Only for {feature}, not built here: `true` is an error."
+                    : $" Only for {feature}, not built here: setting it warns.";
+                text.Append($"| `{definition.Key}` | {fallback} | {definition.Allowed} | {definition.Description}{scope} |\n");
             }
 
             text.Append('\n');
@@ -69,7 +88,11 @@ public static class ArgReferenceDocument
             - `OS_DISTRIBUTION` other than `ubuntu` and `opensuse-leap`, or an OS version without a default image, needs `BASE_IMAGE`.
             - `CIS_HARDENING=true` is for Ubuntu only.
             - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (and not built yet: `true` is an error).
-            - `IS_UKI=true` (Trusted Boot) is not built yet and is an error rather than a silent standard build.
+            - `IS_UKI=true` (Trusted Boot), `IS_MAAS=true` and `UBUNTU_PRO_ATTACH=true` are not built yet and are errors
+              rather than a silent standard build; the keys only those features use warn when set.
+            - `FIPS_ENABLED=true` with `SPECTRO_PUB_REPO` at its default switches it to `us-docker.pkg.dev/palette-images-fips`
+              (CanvOS's FIPS rule) and takes etcdctl from the FIPS (`vertex`) build.
+            - `BUNDLE_K8S_AND_AGENT_PROVIDER=false` bundles Kubernetes only when the base image's systemd is older than 255.
             - `TWO_NODE=true` warns when `CUSTOM_TAG` does not say so: a two-node image cannot become single-node later.
             - A whole provider image tag (`K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION-CUSTOM_TAG`) must stay within 128 characters.
             - `K8S_VERSION` must be listed for `K8S_DISTRIBUTION` in `k8s_version.json` (the project's, else the built-in list).

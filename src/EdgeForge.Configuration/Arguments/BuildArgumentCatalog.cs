@@ -10,6 +10,12 @@ public enum BuildArgumentOrigin
 
     /// <summary>A CanvOS key EdgeForge recognises (so it is never reported as a typo) but does not act on.</summary>
     CanvOSIgnored,
+
+    /// <summary>
+    /// An ARG of CanvOS's Earthfile that is plumbing of its own targets (tool images, Go versions, lowercase proxy
+    /// copies), not a build option: the Earthfile reader passes it silently, and a <c>.arg</c> line setting it is ignored.
+    /// </summary>
+    CanvOSInternal,
 }
 
 /// <summary>One <c>.arg</c> key: its default, what it accepts and what it means. The docs' key reference is generated from these.</summary>
@@ -18,13 +24,42 @@ public sealed record BuildArgumentDefinition(
     string Default,
     string Allowed,
     string Description,
-    BuildArgumentOrigin Origin = BuildArgumentOrigin.CanvOS);
+    BuildArgumentOrigin Origin = BuildArgumentOrigin.CanvOS)
+{
+    /// <summary>
+    /// The CanvOS feature this key only applies to, when this version does not build that feature: setting the key in
+    /// <c>.arg</c>, the environment or on the command line is then a warning naming the feature, so it is never silently
+    /// accepted. Null for keys that act on what is built.
+    /// </summary>
+    public string? OnlyFor { get; init; }
+
+    /// <summary>
+    /// The value used when neither a source nor the Earthfile sets the key, with <c>$NAME</c> references expanded late;
+    /// null when <see cref="Default"/> is a description (such as "(required)") rather than a value.
+    /// </summary>
+    public string? BuiltInValue => Default.StartsWith('(') ? null : Default;
+
+    /// <summary>
+    /// For an <see cref="OnlyFor"/> key whose <c>true</c> would change what CanvOS builds (<c>IS_MAAS</c>): <c>true</c>
+    /// is an error, <c>false</c> (what is built anyway) passes.
+    /// </summary>
+    public bool RefusedWhenTrue { get; init; }
+
+    /// <summary>False for names too generic to take from the environment (a shell's <c>DEBUG=1</c> is not a build option).</summary>
+    public bool ReadFromEnvironment { get; init; } = true;
+}
 
 /// <summary>Every <c>.arg</c> key EdgeForge knows (EDGEFORGE.md §3).</summary>
 public static class BuildArgumentCatalog
 {
     /// <summary>The agent version EdgeForge builds when <c>PE_VERSION</c> is not set.</summary>
-    public const string PinnedAgentVersion = "v4.4.12";
+    public const string PinnedAgentVersion = "v4.10.0-rc.2";
+
+    /// <summary>CanvOS's default <c>SPECTRO_PUB_REPO</c>; the FIPS rule swaps exactly this value for <see cref="FipsPubRepo"/>.</summary>
+    public const string DefaultPubRepo = "us-docker.pkg.dev/palette-images";
+
+    /// <summary>The repository CanvOS's Earthfile switches to when <c>FIPS_ENABLED=true</c> and <c>SPECTRO_PUB_REPO</c> is the default.</summary>
+    public const string FipsPubRepo = "us-docker.pkg.dev/palette-images-fips";
 
     public const string DefaultEdgeCustomConfig = ".edge-custom-config.yaml";
 
@@ -43,16 +78,19 @@ public static class BuildArgumentCatalog
             "Kubernetes distribution of the provider images."),
         new("K8S_VERSION", "(all versions of the distribution)", "`x.y.z` listed for the distribution in `k8s_version.json`",
             "The one Kubernetes version to build. Unset: every version listed for `K8S_DISTRIBUTION`."),
-        new("ISO_NAME", "palette-edge-installer", "lowercase letters, digits, `-`, `_`", "File name of the installer ISO, without `.iso`."),
+        new("ISO_NAME", "palette-edge-installer", "lowercase letters, digits, `-`, `_`",
+            "File name of the installer ISO, without `.iso`. CanvOS's Earthfile sets `installer`, which applies whenever the project has its Earthfile; the built-in value is for projects without one."),
         new("ARCH", "amd64", "`amd64`, `arm64`", "Target architecture of every artifact."),
-        new("PE_VERSION", PinnedAgentVersion, "`vX.Y.Z` or `vX.Y.Z-pre`", "Palette edge agent version; part of every provider image tag."),
-        new("BASE_IMAGE", "(derived from OS_DISTRIBUTION, OS_VERSION and ARCH)", "an image reference",
+        new("PE_VERSION", PinnedAgentVersion, "`vX.Y.Z` or `vX.Y.Z-pre`",
+            "Palette edge agent version: the tag of the stylus images and part of every provider image tag."),
+        new("BASE_IMAGE", "(derived from OS_DISTRIBUTION, OS_VERSION and ARCH; see docs/sources.md)", "an image reference",
             "Base OS image. Required for FIPS builds and for operating systems without a default."),
         new("FIPS_ENABLED", "false", "`true`, `false`",
-            "FIPS build: needs `K8S_DISTRIBUTION` `rke2` or `kubeadm-fips` and `BASE_IMAGE`; incompatible with `UPDATE_KERNEL=true`."),
+            "FIPS build: needs `K8S_DISTRIBUTION` `rke2` or `kubeadm-fips` and `BASE_IMAGE`; incompatible with `UPDATE_KERNEL=true`. Switches the default `SPECTRO_PUB_REPO` to the FIPS repository and etcdctl to the FIPS build."),
         new("UPDATE_KERNEL", "false", "`true`, `false`", "Upgrade the kernel to the newest from the OS vendor."),
         new("TWO_NODE", "false", "`true`, `false`",
             "Two-node HA provider image (PostgreSQL + kine). Cannot be changed later: mark it in `CUSTOM_TAG`."),
+        new("KINE_VERSION", "0.15.0", "`x.y.z` (no `v`)", "Version of kine installed into two-node provider images."),
         new("CIS_HARDENING", "false", "`true`, `false`", "Apply CIS hardening (Ubuntu only)."),
         new("HTTP_PROXY", "", "an `http://`, `https://` or `socks5://` URL", "Proxy used while building only; never baked into an image."),
         new("HTTPS_PROXY", "", "an `http://`, `https://` or `socks5://` URL", "Proxy used while building only; never baked into an image."),
@@ -65,21 +103,59 @@ public static class BuildArgumentCatalog
             "Holds the content-signing public key baked into the ISO and the provider images."),
         new("FORCE_INTERACTIVE_INSTALL", "false", "`true`, `false`", "Make the interactive installer the default boot entry."),
         new("DISABLE_SELINUX", "true", "`true`, `false`", "Boot the installer with `selinux=0`."),
-        new("BUNDLE_K8S_AND_AGENT_PROVIDER", "true", "`true`, `false`",
-            "`false` leaves Kubernetes and agent binaries out of the provider image (delivered later as system extensions)."),
+        new("DEBUG", "false", "`true`, `false`",
+            "Append CanvOS's debug kernel arguments (`rd.immucore.debug console=tty0 rd.debug`) to the installer's boot menu entries. Not read from the environment (too common a variable name).")
+        {
+            ReadFromEnvironment = false,
+        },
+        new("BUNDLE_K8S_AND_AGENT_PROVIDER", "false", "`true`, `false`",
+            "`true`: always put the Kubernetes and agent-provider binaries into the provider image. `false` (CanvOS's default): put them in only when the base image's systemd is older than 255; newer systems receive them later as system extensions. The build probes the base image."),
+
+        new("SPECTRO_PUB_REPO", DefaultPubRepo, "`host[:port][/namespace]`",
+            $"Registry prefix of Spectro Cloud's public images (base, stylus, Kairos provider). With `FIPS_ENABLED=true` the default becomes `{FipsPubRepo}`."),
+        new("SPECTRO_LUET_REPO", "us-docker.pkg.dev/palette-images/edge", "`host[:port][/namespace]`",
+            "Registry prefix of the luet repository images `luet-repo-amd` / `luet-repo-arm` the Kubernetes packages come from."),
+        new("KAIROS_BASE_IMAGE_URL", "$SPECTRO_PUB_REPO/edge", "`host[:port][/namespace]`", "Registry prefix of the default Kairos-ified base images."),
+        new("KAIROS_INIT_VERSION", "v0.17.1", "an image tag component", "kairos-init version the default base images are tagged with (`…-generic-$KAIROS_INIT_VERSION`)."),
+        new("KAIROS_VERSION", "v4.1.2", "`vX.Y.Z`", "Kairos release CanvOS pins; recorded in the plan (the base image's own Kairos release is what the images carry)."),
+        new("STYLUS_BASE", "$SPECTRO_PUB_REPO/edge/stylus-framework-linux-$ARCH:$PE_VERSION", "an image reference",
+            "Stylus framework image: the installer takes it whole, the provider images take its agent files."),
+        new("STYLUS_PACKAGE_BASE", "$SPECTRO_PUB_REPO/edge/stylus-linux-$ARCH:$PE_VERSION", "an image reference",
+            "Stylus package image (system-extension packaging of the agent)."),
+        new("K3S_PROVIDER_VERSION", "v4.10.3", "an image tag", "Tag of `$SPECTRO_PUB_REPO/edge/kairos-io/provider-k3s`."),
+        new("RKE2_PROVIDER_VERSION", "v4.10.3", "an image tag", "Tag of `$SPECTRO_PUB_REPO/edge/kairos-io/provider-rke2`."),
+        new("KUBEADM_PROVIDER_VERSION", "v4.10.1", "an image tag", "Tag of `$SPECTRO_PUB_REPO/edge/kairos-io/provider-kubeadm` (also for `kubeadm-fips`)."),
+        new("NODEADM_PROVIDER_VERSION", "v4.9.3", "an image tag", "Tag of `$SPECTRO_PUB_REPO/edge/kairos-io/provider-nodeadm`."),
+        new("CANONICAL_PROVIDER_VERSION", "v4.10.1", "an image tag", "Tag of `$SPECTRO_PUB_REPO/edge/kairos-io/provider-canonical`."),
+        new("K3S_FLAVOR_TAG", "k3s1", "letters and digits", "Suffix of the k3s luet package version: `k8s/k3s@<K8S_VERSION>-<K3S_FLAVOR_TAG>`."),
+        new("RKE2_FLAVOR_TAG", "rke2r1", "letters and digits", "Suffix of the rke2 luet package version: `k8s/rke2@<K8S_VERSION>-<RKE2_FLAVOR_TAG>`."),
+        new("BUILDER_3RDPARTY_VERSION", "4.8", "an image tag", "Tag of CanvOS's third-party tools image."),
+        new("SPECTRO_THIRD_PARTY_IMAGE", "us-docker.pkg.dev/palette-images/third-party/spectro-third-party:$BUILDER_3RDPARTY_VERSION",
+            "an image reference", "Image etcdctl (and CanvOS's other helper binaries) are taken from."),
+        new("ETCD_VERSION", "v3.5.13", "`vX.Y.Z`",
+            "etcd version CanvOS declares. Its etcdctl comes from the `latest` path of `SPECTRO_THIRD_PARTY_IMAGE`, so the value is recorded, not used to choose the file."),
+
+        new("DRBD_VERSION", "9.2.13", "a version",
+            "Passed to the project's Dockerfile as a build argument, as CanvOS does (its Piraeus pack builds the DRBD module there)."),
+
         new("IS_UKI", "false", "`false` (Trusted Boot builds are a later phase)", "Build unified kernel images for Trusted Boot."),
-        new("MY_ORG", "", "text", "Organisation name in Secure Boot keys (Trusted Boot builds only)."),
-        new("UKI_BRING_YOUR_OWN_KEYS", "false", "`true`, `false`", "Trusted Boot: use your own Secure Boot keys."),
-        new("INCLUDE_MS_SECUREBOOT_KEYS", "false", "`true`, `false`", "Trusted Boot: add Microsoft's Secure Boot certificates."),
-        new("AUTO_ENROLL_SECUREBOOT_KEYS", "false", "`true`, `false`", "Trusted Boot: enrol keys on devices in Setup Mode."),
+        new("MY_ORG", "", "text", "Organisation name in Secure Boot keys.") { OnlyFor = TrustedBoot },
+        new("UKI_BRING_YOUR_OWN_KEYS", "false", "`true`, `false`", "Use your own Secure Boot keys.") { OnlyFor = TrustedBoot },
+        new("INCLUDE_MS_SECUREBOOT_KEYS", "true", "`true`, `false`", "Add Microsoft's Secure Boot certificates.") { OnlyFor = TrustedBoot },
+        new("AUTO_ENROLL_SECUREBOOT_KEYS", "false", "`true`, `false`", "Enrol keys on devices in Setup Mode.") { OnlyFor = TrustedBoot },
+        new("CMDLINE", "stylus.registration", "kernel command line words", "Extra kernel command line of the unified kernel image.") { OnlyFor = TrustedBoot },
+        new("BRANDING", "Palette eXtended Kubernetes Edge", "text", "Boot menu branding of the unified kernel image.") { OnlyFor = TrustedBoot },
+        new("EFI_MAX_SIZE", "2048", "MiB", "Size check of the EFI system partition.") { OnlyFor = TrustedBoot },
+        new("EFI_IMG_SIZE", "2200", "MiB", "Size check of the EFI system partition image.") { OnlyFor = TrustedBoot },
+        new("IS_MAAS", "false", "`false` (MAAS images are not built)", "Build a MAAS disk image.") { OnlyFor = "MAAS image builds", RefusedWhenTrue = true },
         new("INSTALL_NVIDIA_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
             "Pre-install NVIDIA drivers. Mutually exclusive with `INSTALL_AMD_GPU_DRIVERS`."),
         new("INSTALL_AMD_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
             "Pre-install AMD drivers. Mutually exclusive with `INSTALL_NVIDIA_GPU_DRIVERS`."),
 
-        new("K8S_PROVIDER_SOURCE", "(none: no Kubernetes layer can be fetched)",
+        new("K8S_PROVIDER_SOURCE", "(none: Kubernetes comes from the luet repository)",
             "an image reference template using `{distribution}`, `{version}`, `{arch}`",
-            "Image whose layers hold one Kubernetes version's binaries and Kairos provider plugin; added to the provider image as-is.",
+            "Explicit override: an image whose layers hold one Kubernetes version's binaries and Kairos provider plugin, used instead of the luet package and provider image.",
             BuildArgumentOrigin.EdgeForge),
         new("BOOT_ASSETS", "(found inside the installer image)", "a directory or an image reference",
             "Holds `eltorito.img`, `boot_hybrid.img`, `EFI/BOOT/bootx64.efi` (+ `grubx64.efi` when the first is shim).",
@@ -90,22 +166,42 @@ public static class BuildArgumentCatalog
         new("SQUASHFS_COMPRESSION", "zstd:3", "`zstd[:1-22]`, `gzip[:1-9]`", "Compressor and level of the ISO's `rootfs.squashfs`.",
             BuildArgumentOrigin.EdgeForge),
 
-        Ignored("MAAS_IMAGE_NAME", "MAAS image builds"),
-        Ignored("UBUNTU_PRO_ATTACH", "Ubuntu Pro attachment"),
-        Ignored("ENROLL_SPECTRO_EXTENSION_CERT", "Trusted Boot extension certificates"),
-        Ignored("SPECTRO_EXTENSION_CERT_IMAGE", "Trusted Boot extension certificates"),
-        Ignored("DRBD_VERSION", "DRBD module builds"),
-        Ignored("NVIDIA_DRIVER_BRANCH", "NVIDIA driver pre-install"),
-        Ignored("NVIDIA_DRIVER_TYPE", "NVIDIA driver pre-install"),
-        Ignored("NVIDIA_USE_CUDA_REPO", "NVIDIA driver pre-install"),
-        Ignored("NVIDIA_INSTALL_FABRICMANAGER", "NVIDIA driver pre-install"),
-        Ignored("NVIDIA_INSTALL_CONTAINER_TOOLKIT", "NVIDIA driver pre-install"),
-        Ignored("NVIDIA_REBUILD_INITRD", "NVIDIA driver pre-install"),
-        Ignored("AMDGPU_DRIVER_SOURCE", "AMD driver pre-install"),
-        Ignored("AMDGPU_DRIVER_RELEASE", "AMD driver pre-install"),
-        Ignored("AMDGPU_INSTALL_SMI", "AMD driver pre-install"),
-        Ignored("AMDGPU_REBUILD_INITRD", "AMD driver pre-install"),
+        Ignored("ENROLL_SPECTRO_EXTENSION_CERT", "true", TrustedBoot),
+        Ignored("SPECTRO_EXTENSION_CERT_IMAGE", "us-east1-docker.pkg.dev/spectro-images/dev/arun/sysext/palette-sysext-cert:latest", TrustedBoot),
+        Ignored("MAAS_IMAGE_NAME", "kairos-ubuntu-maas", "MAAS image builds"),
+        Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachment") with { RefusedWhenTrue = true },
+        Ignored("NVIDIA_DRIVER_BRANCH", "580", Nvidia),
+        Ignored("NVIDIA_DRIVER_TYPE", "open", Nvidia),
+        Ignored("NVIDIA_USE_CUDA_REPO", "true", Nvidia),
+        Ignored("NVIDIA_INSTALL_FABRICMANAGER", "true", Nvidia),
+        Ignored("NVIDIA_INSTALL_IMEX", "true", Nvidia),
+        Ignored("NVIDIA_INSTALL_CONTAINER_TOOLKIT", "false", Nvidia),
+        Ignored("NVIDIA_REBUILD_INITRD", "true", Nvidia),
+        Ignored("AMDGPU_DRIVER_SOURCE", "dkms", Amd),
+        Ignored("AMDGPU_DRIVER_RELEASE", "31.40", Amd),
+        Ignored("AMDGPU_ARTIFACT_PATH", "", Amd),
+        Ignored("AMDGPU_INSTALL_SMI", "true", Amd),
+        Ignored("AMDGPU_REBUILD_INITRD", "false", Amd),
+        Ignored("OSBUILDER_VERSION", "v0.400.3", "CanvOS's osbuilder-tools image; edgeforge writes the ISO itself and runs no osbuilder"),
+        Ignored("AURORABOOT_VERSION", "v0.26.2", "CanvOS's AuroraBoot image; edgeforge writes the ISO itself and runs no AuroraBoot"),
+
+        Internal("TARGETOS", "Earthly's build platform"),
+        Internal("TARGETARCH", "Earthly's build platform"),
+        Internal("ALPINE_TAG", "the Alpine helper image of CanvOS's targets"),
+        Internal("ALPINE_IMG", "the Alpine helper image of CanvOS's targets"),
+        Internal("BASE_IMAGE_URL", "older CanvOS base image locations (quay.io/kairos)"),
+        Internal("OSBUILDER_IMAGE", "CanvOS's osbuilder-tools image"),
+        Internal("AURORABOOT_IMAGE", "CanvOS's AuroraBoot image"),
+        Internal("GOLANG_VERSION", "CanvOS's Go helper targets"),
+        Internal("http_proxy", "lowercase copies of HTTP_PROXY for tools that read those"),
+        Internal("https_proxy", "lowercase copies of HTTPS_PROXY for tools that read those"),
+        Internal("no_proxy", "lowercase copies of NO_PROXY for tools that read those"),
+        Internal("IMAGE_PATH", "the provider image name, which edgeforge forms itself (EDGEFORGE.md §4)"),
     ];
+
+    private const string TrustedBoot = "Trusted Boot (IS_UKI) builds";
+    private const string Nvidia = "NVIDIA driver pre-install";
+    private const string Amd = "AMD driver pre-install";
 
     private static readonly Dictionary<string, BuildArgumentDefinition> ByKey = All.ToDictionary(d => d.Key, StringComparer.Ordinal);
 
@@ -113,6 +209,12 @@ public static class BuildArgumentCatalog
 
     public static IEnumerable<string> Keys => ByKey.Keys;
 
-    private static BuildArgumentDefinition Ignored(string key, string feature) =>
-        new(key, "", "any", $"CanvOS option of {feature}; recognised, not used by EdgeForge.", BuildArgumentOrigin.CanvOSIgnored);
+    private static BuildArgumentDefinition Ignored(string key, string canvosDefault, string feature) =>
+        new(key, canvosDefault, "any", $"CanvOS option of {feature}; recognised, not used by EdgeForge.", BuildArgumentOrigin.CanvOSIgnored)
+        {
+            OnlyFor = feature,
+        };
+
+    private static BuildArgumentDefinition Internal(string key, string purpose) =>
+        new(key, "", "—", $"CanvOS Earthfile plumbing: {purpose}. Not a build option.", BuildArgumentOrigin.CanvOSInternal);
 }

@@ -52,8 +52,38 @@ public sealed record BuildSettings
     public required string EdgeCustomConfig { get; init; }
     public bool ForceInteractiveInstall { get; init; }
     public bool DisableSelinux { get; init; } = true;
-    public bool BundleK8sAndAgentProvider { get; init; } = true;
+
+    /// <summary><c>DEBUG</c>: CanvOS appends its debug kernel arguments to the installer's boot menu entries.</summary>
+    public bool Debug { get; init; }
+
+    /// <summary>
+    /// <c>BUNDLE_K8S_AND_AGENT_PROVIDER</c> with CanvOS's meaning: true always bundles the Kubernetes and agent-provider
+    /// binaries into the provider image; false (the default) bundles them only when the base image's systemd is older
+    /// than 255 — a probe of the base image that the build makes, not the plan.
+    /// </summary>
+    public bool BundleK8sAndAgentProvider { get; init; }
+
+    /// <summary><c>K8S_PROVIDER_SOURCE</c>: an explicit override of where Kubernetes comes from; null means the luet repository.</summary>
     public string? K8sProviderSource { get; init; }
+
+    /// <summary><c>SPECTRO_PUB_REPO</c> after CanvOS's FIPS rule.</summary>
+    public required string SpectroPubRepo { get; init; }
+
+    public required string SpectroLuetRepo { get; init; }
+    public required string KairosBaseImageUrl { get; init; }
+    public required string KairosInitVersion { get; init; }
+    public required string KairosVersion { get; init; }
+    public required string StylusBase { get; init; }
+    public required string StylusPackageBase { get; init; }
+
+    /// <summary>Tag of each Kairos provider image by its name (<c>k3s</c>, <c>rke2</c>, <c>kubeadm</c>, <c>nodeadm</c>, <c>canonical</c>).</summary>
+    public required IReadOnlyDictionary<string, string> ProviderVersions { get; init; }
+
+    public required string K3sFlavorTag { get; init; }
+    public required string Rke2FlavorTag { get; init; }
+    public required string SpectroThirdPartyImage { get; init; }
+    public required string EtcdVersion { get; init; }
+    public required string KineVersion { get; init; }
     public string? BootAssets { get; init; }
     public string? BaseImageMirror { get; init; }
     public required SquashFsCompression SquashFsCompression { get; init; }

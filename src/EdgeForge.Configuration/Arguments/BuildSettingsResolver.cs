@@ -22,6 +22,9 @@ public sealed partial class BuildSettingsResolver
     private readonly BuildArguments _arguments;
     private readonly DiagnosticBag _diagnostics;
 
+    /// <summary>Keys already reported, so a value derived from one of them (<c>$SPECTRO_PUB_REPO/edge</c>) is not reported again.</summary>
+    private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+
     private BuildSettingsResolver(BuildArguments arguments, DiagnosticBag diagnostics)
     {
         _arguments = arguments;
@@ -93,15 +96,132 @@ public sealed partial class BuildSettingsResolver
             EdgeCustomConfig = Optional("EDGE_CUSTOM_CONFIG") ?? BuildArgumentCatalog.DefaultEdgeCustomConfig,
             ForceInteractiveInstall = Bool("FORCE_INTERACTIVE_INSTALL", false),
             DisableSelinux = Bool("DISABLE_SELINUX", true),
-            BundleK8sAndAgentProvider = Bool("BUNDLE_K8S_AND_AGENT_PROVIDER", true),
+            Debug = Bool("DEBUG", false),
+            BundleK8sAndAgentProvider = Bool("BUNDLE_K8S_AND_AGENT_PROVIDER", false),
             K8sProviderSource = K8sProviderSource(),
             BootAssets = Optional("BOOT_ASSETS"),
             BaseImageMirror = BaseImageMirror(),
             SquashFsCompression = SquashFsCompression(),
+            SpectroPubRepo = Registry("SPECTRO_PUB_REPO"),
+            SpectroLuetRepo = Registry("SPECTRO_LUET_REPO"),
+            KairosBaseImageUrl = Registry("KAIROS_BASE_IMAGE_URL"),
+            KairosInitVersion = Tag("KAIROS_INIT_VERSION"),
+            KairosVersion = Version("KAIROS_VERSION"),
+            StylusBase = Image("STYLUS_BASE"),
+            StylusPackageBase = Image("STYLUS_PACKAGE_BASE"),
+            ProviderVersions = ProviderVersionKeys.ToDictionary(p => p.Key, p => Tag(p.Value), StringComparer.Ordinal),
+            K3sFlavorTag = Tag("K3S_FLAVOR_TAG"),
+            Rke2FlavorTag = Tag("RKE2_FLAVOR_TAG"),
+            SpectroThirdPartyImage = Image("SPECTRO_THIRD_PARTY_IMAGE"),
+            EtcdVersion = Version("ETCD_VERSION"),
+            KineVersion = KineVersion(),
         };
 
         CheckCrossFieldRules(settings);
+        CheckUnbuiltFeatureKeys();
         return settings;
+    }
+
+    /// <summary>The key holding the tag of each Kairos provider image (CanvOS's <c>kairos-provider-image</c> target).</summary>
+    public static readonly IReadOnlyDictionary<string, string> ProviderVersionKeys = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["k3s"] = "K3S_PROVIDER_VERSION",
+        ["rke2"] = "RKE2_PROVIDER_VERSION",
+        ["kubeadm"] = "KUBEADM_PROVIDER_VERSION",
+        ["nodeadm"] = "NODEADM_PROVIDER_VERSION",
+        ["canonical"] = "CANONICAL_PROVIDER_VERSION",
+    };
+
+    /// <summary>
+    /// Keys of features this version does not build must not pass silently: setting one is a warning naming the
+    /// feature, and a value that would change what CanvOS builds is an error, as <c>IS_UKI=true</c> is.
+    /// </summary>
+    private void CheckUnbuiltFeatureKeys()
+    {
+        foreach (var definition in BuildArgumentCatalog.All)
+        {
+            // The Earthfile's own defaults are CanvOS's, not the user's choice: only .arg, environment and command line count.
+            if (_arguments.Get(definition.Key) is not { Source: ArgumentSource.ArgFile or ArgumentSource.Environment or ArgumentSource.CommandLine } set)
+            {
+                continue;
+            }
+
+            if (definition.Origin == BuildArgumentOrigin.CanvOSInternal)
+            {
+                Warning(definition.Key, "is plumbing of CanvOS's Earthfile, not a build option; ignored", "remove it");
+            }
+            else if (definition.RefusedWhenTrue)
+            {
+                // false is what is built anyway; true would change the output, so it is refused rather than ignored.
+                if (Bool(definition.Key, false))
+                {
+                    Error(definition.Key, $"{definition.OnlyFor} are not done by this version of edgeforge; the images would silently be the standard ones",
+                        $"set {definition.Key}=false");
+                }
+            }
+            else if (definition.OnlyFor is { } feature && set.Value.Length > 0)
+            {
+                Warning(definition.Key, $"only applies to {feature}, which this version of edgeforge does not build; ignored", "remove it");
+            }
+        }
+    }
+
+    private string Final(string key) => _arguments.Final(key)?.Value ?? "";
+
+    private string Registry(string key)
+    {
+        var value = Final(key);
+        var problem = value.Length == 0 ? "is empty" : ReferenceSyntax.RegistryProblem(value) is { } found ? $"'{value}' {found}" : null;
+        if (problem is not null)
+        {
+            Error(key, problem, "use host[:port][/namespace], e.g. us-docker.pkg.dev/palette-images");
+        }
+
+        return value;
+    }
+
+    private string Tag(string key)
+    {
+        var value = Final(key);
+        if (!ReferenceSyntax.IsTag(value))
+        {
+            Error(key, value.Length == 0 ? "is empty" : $"'{value}' is not a valid image tag", "use letters, digits, '_', '.' and '-' (not first), e.g. v4.10.3");
+        }
+
+        return value;
+    }
+
+    private string Version(string key)
+    {
+        var value = Final(key);
+        if (!PeVersionPattern().IsMatch(value))
+        {
+            Error(key, $"'{value}' is not a version of the form vX.Y.Z", SemanticVersionPattern().IsMatch(value) ? $"write v{value}" : "e.g. v3.5.13");
+        }
+
+        return value;
+    }
+
+    private string Image(string key)
+    {
+        var value = Final(key);
+        if (ReferenceSyntax.ImageReferenceProblem(value) is { } problem)
+        {
+            Error(key, $"'{value}' {problem}", "use registry/repository:tag or registry/repository@sha256:…");
+        }
+
+        return value;
+    }
+
+    private string KineVersion()
+    {
+        var value = Final("KINE_VERSION");
+        if (!SemanticVersionPattern().IsMatch(value))
+        {
+            Error("KINE_VERSION", $"'{value}' is not a version of the form x.y.z", value.StartsWith('v') ? $"write {value[1..]} (CanvOS adds the v)" : "e.g. 0.15.0");
+        }
+
+        return value;
     }
 
     private void CheckCrossFieldRules(BuildSettings settings)
@@ -293,7 +413,7 @@ public sealed partial class BuildSettingsResolver
         var version = Value("PE_VERSION", BuildArgumentCatalog.PinnedAgentVersion);
         if (!PeVersionPattern().IsMatch(version))
         {
-            var hint = SemanticVersionPattern().IsMatch(version) ? $"write v{version}" : "use vX.Y.Z, e.g. v4.4.12";
+            var hint = SemanticVersionPattern().IsMatch(version) ? $"write v{version}" : $"use vX.Y.Z, e.g. {BuildArgumentCatalog.PinnedAgentVersion}";
             Error("PE_VERSION", $"'{version}' is not an agent version", hint);
         }
 
@@ -444,6 +564,12 @@ public sealed partial class BuildSettingsResolver
 
     private void Error(string key, string message, string hint)
     {
+        _failed.Add(key);
+        if (_arguments.ReferencesOf(key).Any(_failed.Contains))
+        {
+            return;
+        }
+
         var (file, line) = _arguments.LocationOf(key);
         _diagnostics.Error(file, message, line, key, hint);
     }

@@ -20,7 +20,7 @@ public sealed record ClusterConfigFile(string Path, string DisplayName, long Siz
 public sealed record ContentBundleFile(string Path, string DisplayName, long Size);
 
 /// <summary>Up-front checks of the project's files other than <c>.arg</c>, user data and the Dockerfile (EDGEFORGE.md §2).</summary>
-public static class ProjectInputs
+public static partial class ProjectInputs
 {
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 

@@ -3,35 +3,41 @@ using System.Text.Json;
 
 namespace EdgeForge.Configuration.Planning;
 
-/// <summary>The default base image of each OS and version, and typical sizes for the disk estimate — data, not code (base-images.json).</summary>
+/// <summary>
+/// The default base image tag of each OS, and typical sizes for the disk estimate — data, not code (base-images.json).
+/// The tags follow CanvOS's Earthfile; the registry prefix and the kairos-init version are build arguments
+/// (<c>KAIROS_BASE_IMAGE_URL</c>, <c>KAIROS_INIT_VERSION</c>), so a checkout's own pins apply.
+/// </summary>
 public sealed class BaseImageCatalog
 {
-    private readonly Dictionary<string, Dictionary<string, string>> _images;
+    private readonly Dictionary<string, string> _tags;
     private readonly Dictionary<string, long> _typicalCompressedMiB;
     private readonly Dictionary<string, long> _kubernetesLayerMiB;
 
-    private BaseImageCatalog(string kairosVersion, Dictionary<string, Dictionary<string, string>> images,
-        Dictionary<string, long> typicalCompressedMiB, Dictionary<string, long> kubernetesLayerMiB)
+    private BaseImageCatalog(Dictionary<string, string> tags, Dictionary<string, long> typicalCompressedMiB, Dictionary<string, long> kubernetesLayerMiB)
     {
-        KairosVersion = kairosVersion;
-        _images = images;
+        _tags = tags;
         _typicalCompressedMiB = typicalCompressedMiB;
         _kubernetesLayerMiB = kubernetesLayerMiB;
     }
 
-    public string KairosVersion { get; }
-
     public static BaseImageCatalog BuiltIn { get; } = Load();
 
-    /// <summary>The default image for the OS, or null when it has none (BASE_IMAGE is then required).</summary>
-    public string? DefaultFor(string os, string version, string arch, string? mirror)
+    /// <summary>
+    /// <c>$KAIROS_BASE_IMAGE_URL/kairos-&lt;os&gt;:…-$KAIROS_INIT_VERSION</c> for the OS, or null when it has none
+    /// (BASE_IMAGE is then required). <paramref name="version"/> is the normalised OS version (22 → 22.04).
+    /// </summary>
+    public string? DefaultFor(string os, string version, string arch, string kairosBaseImageUrl, string kairosInitVersion, string? mirror)
     {
-        if (!_images.TryGetValue(os, out var versions) || !versions.TryGetValue(version, out var template))
+        if (!_tags.TryGetValue(os, out var template))
         {
             return null;
         }
 
-        var reference = template.Replace("{arch}", arch, StringComparison.Ordinal).Replace("{kairos}", KairosVersion, StringComparison.Ordinal);
+        var reference = kairosBaseImageUrl.TrimEnd('/') + "/" + template
+            .Replace("{version}", version, StringComparison.Ordinal)
+            .Replace("{arch}", arch, StringComparison.Ordinal)
+            .Replace("{kairosInit}", kairosInitVersion, StringComparison.Ordinal);
         return mirror is null ? reference : mirror.TrimEnd('/') + reference[reference.IndexOf('/')..];
     }
 
@@ -47,11 +53,9 @@ public sealed class BaseImageCatalog
             ?? throw new InvalidOperationException("the built-in base-images.json resource is missing");
         using var document = JsonDocument.Parse(stream);
         var root = document.RootElement;
-        var images = root.GetProperty("images").EnumerateObject().ToDictionary(
-            os => os.Name,
-            os => os.Value.EnumerateObject().ToDictionary(v => v.Name, v => v.Value.GetString()!));
+        var tags = root.GetProperty("images").EnumerateObject().ToDictionary(os => os.Name, os => os.Value.GetString()!);
         Dictionary<string, long> Sizes(string name) =>
             root.GetProperty(name).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
-        return new BaseImageCatalog(root.GetProperty("kairosVersion").GetString()!, images, Sizes("typicalCompressedMiB"), Sizes("kubernetesLayerMiB"));
+        return new BaseImageCatalog(tags, Sizes("typicalCompressedMiB"), Sizes("kubernetesLayerMiB"));
     }
 }

@@ -5,8 +5,13 @@ using EdgeForge.Configuration.UserData;
 
 namespace EdgeForge.Configuration.Planning;
 
-/// <summary>One provider image: <c>IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]</c> (EDGEFORGE.md §4).</summary>
-public sealed record ProviderImagePlan(string Reference, string Repository, string Tag, string K8sDistribution, string K8sVersion, string? K8sSource);
+/// <summary>
+/// One provider image: <c>IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]</c> (EDGEFORGE.md §4).
+/// <see cref="LuetPackage"/> is the package its Kubernetes comes from (from <see cref="UpstreamSources.LuetRepository"/>);
+/// <see cref="K8sSource"/> is the <c>K8S_PROVIDER_SOURCE</c> image that replaces it, when that override is set.
+/// </summary>
+public sealed record ProviderImagePlan(
+    string Reference, string Repository, string Tag, string K8sDistribution, string K8sVersion, string? K8sSource, string LuetPackage);
 
 /// <summary>Where the installer ISO goes and what shapes it.</summary>
 public sealed record IsoPlan(string Path, string ChecksumPath, string VolumeId, SquashFsCompression RootfsCompression, int DefaultBootEntry);
@@ -19,7 +24,9 @@ public sealed record EmbeddedInputs(
     EdgeCustomConfigFile? EdgeCustomConfig,
     ClusterConfigFile? ClusterConfig,
     IReadOnlyList<ContentBundleFile> ContentBundles,
-    IReadOnlyList<CertificateFile> Certificates);
+    IReadOnlyList<CertificateFile> Certificates,
+    OverlayInputs Overlay,
+    LuetAuthFile? LuetAuth);
 
 /// <summary>A rough disk need, with its parts, so a 58-image matrix does not discover a full disk at image 40.</summary>
 public sealed record DiskEstimate(long TotalBytes, IReadOnlyList<KeyValuePair<string, long>> Parts);
@@ -33,10 +40,22 @@ public sealed record BuildPlan
     public required string ProjectDirectory { get; init; }
     public required BuildSettings Settings { get; init; }
 
-    /// <summary>The explicit build arguments by key (for Dockerfile <c>ARG</c> values); known keys only.</summary>
+    /// <summary>
+    /// The build arguments set by the command line, environment, <c>.arg</c> or the Earthfile, by key (for Dockerfile
+    /// <c>ARG</c> values, as CanvOS passes e.g. <c>DRBD_VERSION</c>); known keys only, built-in values aside.
+    /// </summary>
     public IReadOnlyDictionary<string, string> BuildArguments { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>The base image reference actually used, and whether it is the OS default (true) or <c>BASE_IMAGE</c> (false).</summary>
+    /// <summary>Every key's final value with its origin (command line, environment, .arg line, Earthfile line, rule, built-in), in catalog order.</summary>
+    public required IReadOnlyList<ResolvedValue> Values { get; init; }
+
+    /// <summary>The project's Earthfile, when it has one: its global ARG defaults are in <see cref="Values"/>.</summary>
+    public string? Earthfile { get; init; }
+
+    /// <summary>The upstream images the artifacts are composed from (EDGEFORGE.md §5).</summary>
+    public required UpstreamSources Sources { get; init; }
+
+    /// <summary>The base image reference actually used (<see cref="UpstreamSources.Base"/>), and whether it is the OS default (true) or <c>BASE_IMAGE</c> (false).</summary>
     public required string BaseImage { get; init; }
     public required bool BaseImageIsDefault { get; init; }
 

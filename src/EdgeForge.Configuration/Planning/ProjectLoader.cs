@@ -55,7 +55,14 @@ public static class ProjectLoader
             diagnostics.Warning(ArgFileName, "not found: defaults and --build-arg values are used", hint: "create it with: edgeforge init (or copy CanvOS's .arg.template)");
         }
 
-        var arguments = BuildArguments.Load(ArgFileName, argText, options.BuildArguments, options.Environment, diagnostics);
+        var earthfilePath = Path.Combine(directory, EarthfileArguments.FileName);
+        IReadOnlyList<EarthfileArgument>? earthfile = null;
+        if (File.Exists(earthfilePath) && ProjectInputs.ReadSmallText(earthfilePath, EarthfileArguments.FileName, diagnostics) is { } earthfileText)
+        {
+            earthfile = EarthfileArguments.Parse(EarthfileArguments.FileName, earthfileText, diagnostics);
+        }
+
+        var arguments = BuildArguments.Load(ArgFileName, argText, options.BuildArguments, options.Environment, diagnostics, earthfile);
         var settings = BuildSettingsResolver.Resolve(arguments, diagnostics);
 
         var versions = LoadKubernetesVersions(directory, diagnostics);
@@ -68,21 +75,18 @@ public static class ProjectLoader
         var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(directory, clusterPath, arguments.LocationOf("CLUSTERCONFIG"), diagnostics) : null;
         var bundles = ProjectInputs.ContentBundles(directory, diagnostics);
         var customisations = LoadDockerfile(directory, diagnostics);
+        var overlay = ProjectInputs.Overlay(directory, diagnostics);
+        var luetAuth = ProjectInputs.LuetAuth(directory, diagnostics);
         CheckBootAssets(directory, settings, arguments.LocationOf("BOOT_ASSETS"), diagnostics);
 
-        string? baseImage = null;
-        if (settings is not null)
-        {
-            baseImage = settings.BaseImage ?? BaseImageCatalog.BuiltIn.DefaultFor(settings.OsDistribution, settings.OsVersion, settings.Arch, settings.BaseImageMirror);
-        }
-
-        if (diagnostics.HasErrors || settings is null || selected is null || baseImage is null || versions is null)
+        var sources = settings is null ? null : UpstreamSourceFormulas.Resolve(settings, arguments, diagnostics);
+        if (diagnostics.HasErrors || settings is null || selected is null || sources is null || versions is null)
         {
             return new ProjectLoadResult(null, diagnostics);
         }
 
         var images = selected.Select(version => ProviderImage(settings, version)).ToList();
-        var inputs = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates);
+        var inputs = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth);
         var buildDirectory = Path.Combine(directory, "build");
         var isoPath = Path.Combine(buildDirectory, settings.IsoName + ".iso");
         var plan = new BuildPlan
@@ -90,7 +94,10 @@ public static class ProjectLoader
             ProjectDirectory = directory,
             Settings = settings,
             BuildArguments = arguments.Explicit.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
-            BaseImage = baseImage,
+            Values = arguments.Values,
+            Earthfile = earthfile is null ? null : earthfilePath,
+            Sources = sources,
+            BaseImage = sources.Base.Reference,
             BaseImageIsDefault = settings.BaseImage is null,
             KubernetesVersionSource = versions.Source,
             KubernetesVersionsAvailable = versions.VersionsOf(settings.K8sDistribution).Count,
@@ -108,10 +115,13 @@ public static class ProjectLoader
     {
         var tag = $"{settings.K8sDistribution}-{k8sVersion}-{settings.PeVersion}" + (settings.CustomTag.Length > 0 ? "-" + settings.CustomTag : "");
         var repository = $"{settings.ImageRegistry}/{settings.ImageRepo}";
-        var source = settings.BundleK8sAndAgentProvider && settings.K8sProviderSource is { } template
+        // The override applies whenever it is set: with BUNDLE_K8S_AND_AGENT_PROVIDER=false the build still bundles on
+        // bases older than systemd 255, and then takes Kubernetes from here instead of the luet package.
+        var source = settings.K8sProviderSource is { } template
             ? template.Replace("{distribution}", settings.K8sDistribution).Replace("{version}", k8sVersion).Replace("{arch}", settings.Arch)
             : null;
-        return new ProviderImagePlan($"{repository}:{tag}", repository, tag, settings.K8sDistribution, k8sVersion, source);
+        return new ProviderImagePlan($"{repository}:{tag}", repository, tag, settings.K8sDistribution, k8sVersion, source,
+            UpstreamSourceFormulas.LuetPackage(settings, k8sVersion));
     }
 
     private static KubernetesVersionCatalog? LoadKubernetesVersions(string directory, DiagnosticBag diagnostics)
@@ -254,12 +264,14 @@ public static class ProjectLoader
     /// <summary>
     /// Shared layers once (base + customisations), one Kubernetes layer per image, the installer (SquashFS about the
     /// size of the compressed base) plus embedded files, and the same again as temporary space for the ISO rename.
+    /// Kubernetes layers are always counted: with BUNDLE_K8S_AND_AGENT_PROVIDER=false the base's systemd decides at
+    /// build time whether they are bundled, and an estimate must not come out short.
     /// </summary>
     private static DiskEstimate Estimate(BuildSettings settings, IReadOnlyList<ProviderImagePlan> images, EmbeddedInputs inputs)
     {
         var catalog = BaseImageCatalog.BuiltIn;
         var baseBytes = catalog.TypicalCompressedBytes(settings.BaseImage is null ? settings.OsDistribution : "other");
-        var kubernetes = settings.BundleK8sAndAgentProvider ? images.Count * catalog.KubernetesLayerBytes(settings.K8sDistribution) : 0;
+        var kubernetes = images.Count * catalog.KubernetesLayerBytes(settings.K8sDistribution);
         var embedded = inputs.ContentBundles.Sum(b => b.Size) + (inputs.ClusterConfig?.Size ?? 0);
         var iso = baseBytes + (baseBytes / 10) + embedded;
         var parts = new List<KeyValuePair<string, long>>
