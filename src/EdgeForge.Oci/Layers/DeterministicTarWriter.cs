@@ -14,12 +14,24 @@ public sealed class DeterministicTarWriter : IAsyncDisposable
 {
     private readonly TarWriter _writer;
     private readonly DateTimeOffset _modificationTime;
+    private readonly bool _keepModificationTimes;
 
     /// <remarks>The output stream is left open: the caller owns it and finishes compression after the tar ends.</remarks>
     public DeterministicTarWriter(Stream output, long sourceDateEpoch)
+        : this(output, sourceDateEpoch, keepModificationTimes: false)
+    {
+    }
+
+    /// <param name="keepModificationTimes">
+    /// Write each entry's own <see cref="FileTreeEntry.ModificationTime"/> instead of <paramref name="sourceDateEpoch"/>:
+    /// for trees that are already fixed content (another image's files re-layered), whose times are part of what is
+    /// copied and are as reproducible as the content itself.
+    /// </param>
+    public DeterministicTarWriter(Stream output, long sourceDateEpoch, bool keepModificationTimes)
     {
         _writer = new TarWriter(new PaxHeaderNameNormalisingStream(output), TarEntryFormat.Pax, leaveOpen: false);
         _modificationTime = DateTimeOffset.FromUnixTimeSeconds(sourceDateEpoch);
+        _keepModificationTimes = keepModificationTimes;
     }
 
     /// <summary><c>SOURCE_DATE_EPOCH</c> from the environment, or 0.</summary>
@@ -53,7 +65,7 @@ public sealed class DeterministicTarWriter : IAsyncDisposable
             Gid = entry.Gid,
             UserName = "",
             GroupName = "",
-            ModificationTime = _modificationTime,
+            ModificationTime = _keepModificationTimes ? DateTimeOffset.FromUnixTimeSeconds(entry.ModificationTime) : _modificationTime,
         };
         switch (entry.Kind)
         {

@@ -13,6 +13,12 @@ public sealed record LayerOptions
     /// <summary>Modification time of every entry; default <c>SOURCE_DATE_EPOCH</c> or 0.</summary>
     public long SourceDateEpoch { get; init; } = DeterministicTarWriter.SourceDateEpochFromEnvironment();
 
+    /// <summary>
+    /// Keep every entry's own modification time instead of <see cref="SourceDateEpoch"/> — for trees copied from
+    /// other images, whose times are content (e.g. package files installed as their artifact has them).
+    /// </summary>
+    public bool KeepModificationTimes { get; init; }
+
     /// <summary>Docker media types (<c>application/vnd.docker.image.rootfs.diff.tar.gzip</c>) instead of OCI ones.</summary>
     public bool DockerMediaTypes { get; init; }
 
@@ -41,7 +47,7 @@ public static class LayerWriter
                 var compressedHash = new HashingWriteStream(file, leaveOpen: true);
                 var compressor = OpenCompressor(compressedHash, options);
                 var tarHash = new HashingWriteStream(compressor, leaveOpen: true);
-                await using (var tar = new DeterministicTarWriter(tarHash, options.SourceDateEpoch))
+                await using (var tar = new DeterministicTarWriter(tarHash, options.SourceDateEpoch, options.KeepModificationTimes))
                 {
                     await WriteTreeAsync(tree, tar, cancellationToken).ConfigureAwait(false);
                 }
