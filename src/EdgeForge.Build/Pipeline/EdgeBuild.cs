@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeForge.Build.Composition;
 using EdgeForge.Build.Installer;
+using EdgeForge.Build.ProviderImages;
 using EdgeForge.Build.Sandbox;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Luet;

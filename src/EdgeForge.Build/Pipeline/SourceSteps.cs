@@ -200,7 +200,7 @@ internal static class SourceSteps
             SourceDateEpoch = context.Options.SourceDateEpoch,
             Arch = plan.Settings.Arch,
             Values = Values(plan),
-            Origins = plan.Values.ToDictionary(v => v.Key, v => v.Origin, StringComparer.Ordinal),
+            Origins = plan.Values.ToDictionary(v => v.Key, v => v.File is null ? v.Origin.ToString() : v.Line is { } line ? $"{v.File}:{line}" : v.File, StringComparer.Ordinal),
             Upstreams = context.Puller.Pinned.OrderBy(p => p.Role, StringComparer.Ordinal).ThenBy(p => p.Reference, StringComparer.Ordinal)
                 .Select(p => new LockedUpstream(p.Role, p.Reference, p.SetBy, p.Digest.ToString())).ToList(),
             Luet = context.Luet is { } luet

@@ -131,11 +131,19 @@ internal static class BuildCommands
         if (iso is not null)
         {
             CheckBootAssets(parseResult, plan, iso);
+            if (BuildRefusals.Iso(plan.Settings) is { } refusal)
+            {
+                throw new InvalidInputException($".arg: ARCH: {refusal} (use build provider-images)");
+            }
         }
 
         var json = parseResult.GetValue(common.Json);
         var locked = parseResult.GetValue(common.Locked) ? PlanLock.Read(Path.Combine(plan.ProjectDirectory, "build", PlanLock.FileName)) : null;
-        using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan));
+        // spectro-luet-auth.yaml: CanvOS appends it to the luet repository's config; here it authenticates that registry only.
+        Func<EdgeForge.Oci.Registry.ICredentialProvider, EdgeForge.Oci.Registry.ICredentialProvider>? luetCredentials = plan.Inputs.LuetAuth is { } auth
+            ? inner => EdgeForge.Luet.LuetAuthentication.CreateProvider(EdgeForge.Oci.Model.ImageReference.Parse(plan.Sources.LuetRepository.Reference), auth.Auth, inner)
+            : null;
+        using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan), luetCredentials);
         var observer = BuildProgress.Create(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, json);
         EdgeBuildResult result;
         try

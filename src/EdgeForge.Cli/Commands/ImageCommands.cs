@@ -329,7 +329,7 @@ internal sealed class RegistryOptions
         command.Options.Add(RegistriesConf);
     }
 
-    public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null)
+    public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null, Func<ICredentialProvider, ICredentialProvider>? extraCredentials = null)
     {
         ICredentialProvider credentials = DockerConfigFile.Default();
         if (parseResult.GetValue(Creds) is { } creds)
@@ -365,7 +365,7 @@ internal sealed class RegistryOptions
 
         return new RegistryClient(new RegistryClientOptions
         {
-            Credentials = credentials,
+            Credentials = extraCredentials is null ? credentials : extraCredentials(credentials),
             InsecureRegistries = parseResult.GetValue(InsecureRegistries) ?? [],
             CaCertificatePaths = [.. certDirectories, .. extraCertificatePaths ?? []],
             Mirrors = mirrors,

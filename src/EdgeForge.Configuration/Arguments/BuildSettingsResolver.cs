@@ -257,6 +257,26 @@ public sealed partial class BuildSettingsResolver
                 "consider a CUSTOM_TAG that marks it, e.g. CUSTOM_TAG=two-node");
         }
 
+        // Options this version does not build are refused here, where validate and plan see them, not by the build.
+        foreach (var (key, enabled, what) in new[]
+                 {
+                     ("UPDATE_KERNEL", settings.UpdateKernel, "the vendor kernel upgrade"),
+                     ("CIS_HARDENING", settings.CisHardening, "CIS hardening"),
+                     ("TWO_NODE", settings.TwoNode, "the two-node parts (PostgreSQL and kine)"),
+                 })
+        {
+            if (enabled)
+            {
+                Error(key, $"=true is not built by this version of edgeforge: the images would silently lack {what}",
+                    "set it to false (or add the changes with RUN lines after the Dockerfile's customisation marker)");
+            }
+        }
+
+        if (Planning.BuildRefusals.Iso(settings) is { } isoRefusal)
+        {
+            Warning("ARCH", isoRefusal, "provider images are built for any ARCH; build iso and build all refuse this one");
+        }
+
         var nvidia = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);
         var amd = Bool("INSTALL_AMD_GPU_DRIVERS", false);
         if (nvidia && amd)

@@ -1,0 +1,16 @@
+using EdgeForge.Configuration.Arguments;
+
+namespace EdgeForge.Configuration.Planning;
+
+/// <summary>
+/// Settings valid for some artifacts but not others: the one place that says so, read by validation (a warning) and by
+/// the build commands that would have to refuse them (an error before anything is pulled).
+/// </summary>
+public static class BuildRefusals
+{
+    /// <summary>Why the installer ISO cannot be built for these settings, or null.</summary>
+    public static string? Iso(BuildSettings settings) => settings.Arch == "amd64"
+        ? null
+        // An arm64 installer boots on UEFI only (bootaa64.efi, no BIOS El Torito entry or hybrid MBR): a layout not built yet.
+        : $"the installer ISO is built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
+}
