@@ -74,7 +74,7 @@ public sealed class LuetDockerRepository
 
         var indexImage = await reader.LoadImageAsync(
             bare.WithTag(LuetRepositoryFormat.IndexFileName),
-            $"{bare} is not a luet docker repository: it has no image tagged \"{LuetRepositoryFormat.IndexFileName}\" (the index `luet repo update` reads first)",
+            $"{bare.Name} is not a luet docker repository: it has no image tagged \"{LuetRepositoryFormat.IndexFileName}\" (the index `luet repo update` reads first)",
             cancellationToken).ConfigureAwait(false);
         var spec = await reader.ReadFileAsync(indexImage.Image, indexImage.Reference, LuetRepositoryFormat.IndexFileName, expected: null, (stream, where, _) =>
         {
@@ -146,8 +146,8 @@ public sealed class LuetDockerRepository
         var versions = VersionsOf(package.PackageName);
         return versions.FirstOrDefault(p => p.Version == package.Version)
             ?? throw new LuetPackageNotFoundException(Repository, package, versions.Count == 0
-                ? $"luet repository {Repository} has no package {package.PackageName} (asked for {package})"
-                : $"luet repository {Repository} has no version {package.Version} of {package.PackageName}; available versions: {string.Join(", ", versions.Select(v => v.Version))}");
+                ? $"luet repository {Repository.Name} has no package {package.PackageName} (asked for {package})"
+                : $"luet repository {Repository.Name} has no version {package.Version} of {package.PackageName}; available versions: {string.Join(", ", versions.Select(v => v.Version))}");
     }
 
     /// <summary>
@@ -178,7 +178,7 @@ public sealed class LuetDockerRepository
                     if (!requirement.IsSatisfiedBy(existing))
                     {
                         throw new LuetPackageNotFoundException(Repository, RequirementReference(requirement),
-                            $"{current} requires {requirement}, but {existing} is already required by another package of luet repository {Repository}");
+                            $"{current} requires {requirement}, but {existing} is already required by another package of luet repository {Repository.Name}");
                     }
 
                     Visit(existing);
@@ -188,8 +188,8 @@ public sealed class LuetDockerRepository
                 var versions = VersionsOf(requirement.PackageName);
                 var best = versions.LastOrDefault(requirement.IsSatisfiedBy)
                     ?? throw new LuetPackageNotFoundException(Repository, RequirementReference(requirement), versions.Count == 0
-                        ? $"{current} requires {requirement}, but luet repository {Repository} has no package {requirement.PackageName}"
-                        : $"{current} requires {requirement}, which no version in luet repository {Repository} satisfies; available versions of {requirement.PackageName}: {string.Join(", ", versions.Select(v => v.Version))}");
+                        ? $"{current} requires {requirement}, but luet repository {Repository.Name} has no package {requirement.PackageName}"
+                        : $"{current} requires {requirement}, which no version in luet repository {Repository.Name} satisfies; available versions of {requirement.PackageName}: {string.Join(", ", versions.Select(v => v.Version))}");
                 chosen[requirement.PackageName] = best;
                 Visit(best);
             }
@@ -214,12 +214,12 @@ public sealed class LuetDockerRepository
         {
             // luet pkg/installer/repository.go SearchArtefact: a tree package without an index entry cannot be installed.
             throw new LuetPackageNotFoundException(Repository, package.Reference,
-                $"{package} is in the tree of luet repository {Repository} but {LuetRepositoryFormat.MetaFileName} lists no artifact for it");
+                $"{package} is in the tree of luet repository {Repository.Name} but {LuetRepositoryFormat.MetaFileName} lists no artifact for it");
         }
 
         var reader = new ImageFileReader(_client, _blobs, _platform, Repository);
         var loaded = await reader.LoadImageAsync(package.ArtifactImage,
-            $"luet repository {Repository} lists {package} but has no artifact image {package.ArtifactImage}", cancellationToken).ConfigureAwait(false);
+            $"luet repository {Repository.Name} lists {package} but has no artifact image {package.ArtifactImage}", cancellationToken).ConfigureAwait(false);
         return loaded.Image;
     }
 
@@ -414,7 +414,7 @@ public sealed class LuetDockerRepository
                 throw new LuetRepositoryFormatException($"{indexWhere}: repo_files.{key}.filename \"{fileName}\" does not give a valid image tag");
             }
 
-            var loaded = await LoadImageAsync(reference, $"luet repository {repository}: the index names {key} file \"{fileName}\" but there is no image {reference}", cancellationToken).ConfigureAwait(false);
+            var loaded = await LoadImageAsync(reference, $"luet repository {repository.Name}: the index names {key} file \"{fileName}\" but there is no image {reference}", cancellationToken).ConfigureAwait(false);
             return await ReadFileAsync(loaded.Image, reference, fileName, file, async (stream, where, ct) =>
             {
                 var compression = file.CompressionType ?? "";

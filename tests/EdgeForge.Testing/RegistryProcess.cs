@@ -33,6 +33,9 @@ public sealed class RegistryProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The registry's filesystem storage (<c>docker/registry/v2/…</c>), for tests that tamper with stored blobs.</summary>
+    public string StorageDirectory => _directory.Combine("storage");
+
     /// <summary>host:port of the registry, as a reference's registry part.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
