@@ -1,4 +1,4 @@
-using EdgeForge.Luet;
+using EdgeForge.FileTree;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Model;
@@ -94,7 +94,7 @@ public sealed class CanvosUpstreams
             File.SetUnixFileMode(Path.Combine(files, "usr/bin/k3s"), (UnixFileMode)0x1ED);
             File.WriteAllText(Path.Combine(Ensure(files, "opt/k8s"), "version"), version + "\n");
             File.WriteAllText(Path.Combine(Ensure(files, "var/cache/luet"), "leftover"), "luet's cache: CanvOS deletes it\n");
-            return new LuetFixturePackage("k8s", "k3s", version + "-k3s1", [], files);
+            return new LuetFixturePackage("k8s", "k3s", version + "-k3s1", new DirectoryFileTreeSource(files, readExtendedAttributes: false));
         }).ToList();
         await LuetRepositoryWriter.PushAsync(client, blobs, ImageReference.Parse(Local(LuetRepository())), packages);
         return new CanvosUpstreams(conf, registry);
