@@ -146,6 +146,29 @@ public class RegistryMirrorTests(MirrorSiteFixture site) : IClassFixture<MirrorS
     }
 
     [Fact]
+    public async Task A_mirror_that_refuses_our_credentials_gives_way_to_the_next()
+    {
+        var htpasswd = _directory.Combine("htpasswd");
+        await File.WriteAllTextAsync(htpasswd, await ExternalTool.RunAsync("htpasswd", "-Bbn", "site", "secret"));
+        await using var locked = await RegistryProcess.StartAsync(new RegistrySettings { HtpasswdFile = htpasswd });
+        var configuration = WriteConfiguration($"""
+            [[registry]]
+            location = "us-docker.pkg.dev"
+            [[registry.mirror]]
+            location = "{locked.Address}"
+            [[registry.mirror]]
+            location = "{site.Full.Address}"
+            """);
+        using var client = Client(configuration);
+
+        var manifest = await client.GetManifestAsync(Upstream);
+
+        manifest.Digest.ShouldBe(site.ImageDigest);
+        RequestsTo(locked.Address).ShouldContain(u => u.AbsolutePath.Contains("/manifests/"));
+        client.LastSourceFor(Upstream).ShouldNotBeNull().Reference.Registry.ShouldBe(site.Full.Address);
+    }
+
+    [Fact]
     public async Task A_digest_only_mirror_is_skipped_for_a_tag_pull_and_used_for_a_digest_pull()
     {
         var configuration = WriteConfiguration($"""
