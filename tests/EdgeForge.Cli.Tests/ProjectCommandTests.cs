@@ -145,9 +145,75 @@ public sealed class ProjectCommandTests
     }
 
     /// <summary>Runs the built edgeforge.dll in a child process, as users run it.</summary>
-    private static (int Code, string Output) RunProcess(params string[] args)
+    [Fact]
+    public async Task Plan_shows_each_upstream_and_where_non_default_values_came_from()
+    {
+        using var project = new ValidProject();
+        project.Write(".arg", File.ReadAllText(Path.Combine(FixturesRoot(), "canvos", "arg.template")));
+        project.Write("Earthfile", File.ReadAllText(Path.Combine(FixturesRoot(), "canvos-earthfile", "Earthfile")));
+        project.Write("k8s_version.json", """{"k3s": ["1.30.14"]}""");
+
+        var text = await CliResult.RunAsync("plan", project.Directory, "--build-arg", "CUSTOM_TAG=lab");
+        var json = await CliResult.RunAsync("plan", project.Directory, "--json");
+
+        text.ExitCode.ShouldBe(0, text.All);
+        text.Output.ShouldContain("agent v4.10.0-rc.2");
+        text.Output.ShouldContain("us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:22.04-core-amd64-generic-v0.17.1");
+        text.Output.ShouldContain("us-docker.pkg.dev/palette-images/edge/stylus-framework-linux-amd64:v4.10.0-rc.2");
+        text.Output.ShouldContain("us-docker.pkg.dev/palette-images/edge/kairos-io/provider-k3s:v4.10.3  (set by K3S_PROVIDER_VERSION)");
+        text.Output.ShouldContain("us-docker.pkg.dev/palette-images/edge/luet-repo-amd  (set by SPECTRO_LUET_REPO)");
+        text.Output.ShouldContain("ttl.sh/ubuntu:k3s-1.30.14-v4.10.0-rc.2-lab  (Kubernetes: luet k8s/k3s@1.30.14-k3s1)");
+        text.Output.ShouldContain("  CUSTOM_TAG=lab (command line — overrides .arg line 1)");
+        text.Output.ShouldContain("  IMAGE_REGISTRY=ttl.sh (.arg line 2)");
+        text.Output.ShouldNotContain("  PE_VERSION=");
+
+        json.ExitCode.ShouldBe(0, json.All);
+        using var document = JsonDocument.Parse(json.Output);
+        var values = document.RootElement.GetProperty("values").EnumerateArray().ToDictionary(v => v.GetProperty("key").GetString()!);
+        values["PE_VERSION"].GetProperty("origin").GetString().ShouldBe("earthfile");
+        values["PE_VERSION"].GetProperty("line").GetInt32().ShouldBe(25);
+        values["SQUASHFS_COMPRESSION"].GetProperty("origin").GetString().ShouldBe("built-in");
+        values["CUSTOM_TAG"].GetProperty("describe").GetString().ShouldBe(".arg line 1");
+        document.RootElement.GetProperty("sources").GetProperty("images").EnumerateArray()
+            .Select(i => i.GetProperty("role").GetString()).ShouldBe(["base", "stylus-framework", "stylus-package", "kairos-provider", "luet-repository", "third-party"]);
+        document.RootElement.GetProperty("images")[0].GetProperty("luetPackage").GetString().ShouldBe("k8s/k3s@1.30.14-k3s1");
+    }
+
+    [Fact]
+    public void Plan_notes_an_environment_value_that_overrides_the_arg_file()
+    {
+        using var project = new ValidProject();
+
+        // A separate process: the variable must not leak into the other tests of this process.
+        var (code, output) = RunProcess(new Dictionary<string, string> { ["CUSTOM_TAG"] = "x" }, "plan", project.Directory);
+
+        code.ShouldBe(0, output);
+        output.ShouldContain("  CUSTOM_TAG=x (environment — overrides .arg line 1)");
+    }
+
+    private static string FixturesRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (Directory.Exists(Path.Combine(directory.FullName, "tests", "fixtures")))
+            {
+                return Path.Combine(directory.FullName, "tests", "fixtures");
+            }
+        }
+
+        throw new DirectoryNotFoundException("tests/fixtures");
+    }
+
+    private static (int Code, string Output) RunProcess(params string[] args) => RunProcess(new Dictionary<string, string>(), args);
+
+    private static (int Code, string Output) RunProcess(Dictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgeforge.dll"));
         foreach (var arg in args)
         {
