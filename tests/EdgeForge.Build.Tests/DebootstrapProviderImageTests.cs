@@ -1,4 +1,4 @@
-using EdgeForge.Build.ProviderImages;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
@@ -25,7 +25,9 @@ public sealed class DebootstrapProviderImageTests
         await ExternalTool.RunAsync("debootstrap", "--variant=minbase", "bookworm", rootfs, mirror);
 
         var blobs = new BlobCache(work.Combine("cache"));
-        using var client = new RegistryClient();
+        using var upstreamRoot = new BusyboxRootfs();
+        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.PushAsync(registry.Address, upstreamRoot.Root, work.Combine("upstreams"));
+        using var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(upstreams.RegistriesConf) });
         var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
         await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))
         {
@@ -39,10 +41,11 @@ public sealed class DebootstrapProviderImageTests
             OS_DISTRIBUTION=debian
             OS_VERSION=12
             BASE_IMAGE={registry.Address}/base/debian:bookworm
-            K8S_VERSION=1.30.14
+            K8S_VERSION=1.30.1
             BUNDLE_K8S_AND_AGENT_PROVIDER=false
 
             """);
+        File.WriteAllText(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
         File.WriteAllText(Path.Combine(project, "Dockerfile"), """
             # Add any other image customizations here
             RUN apt-get update && apt-get install -y --no-install-recommends wireguard-tools && rm -rf /var/lib/apt/lists/*
@@ -50,11 +53,11 @@ public sealed class DebootstrapProviderImageTests
             """);
         var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
             ?? throw new InvalidOperationException("the test project is invalid");
-        var log = new List<string>();
+        var log = new EventLog();
 
-        var report = await new ProviderImageBuilder(plan, new ProviderImageBuildOptions { Registry = client, Blobs = blobs, Log = l => { lock (log) { log.Add(l); } } }).BuildAsync();
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
-        report.Succeeded.ShouldBeTrue(string.Join("\n", log) + string.Join("\n", report.Images.Select(i => i.Error)));
+        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
         var bundle = work.Combine("unpacked");
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);

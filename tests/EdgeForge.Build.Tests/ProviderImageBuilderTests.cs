@@ -1,7 +1,7 @@
 
 
 using System.Text.Json;
-using EdgeForge.Build.ProviderImages;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
@@ -28,13 +28,13 @@ public sealed class ProviderImageBuilderTests
         var (registry, work, blobs, client, project) = (fixture.Registry, fixture.Work, fixture.Blobs, fixture.Client, fixture.Project);
         var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
             ?? throw new InvalidOperationException("the test project is invalid");
-        var log = new List<string>();
-        ProviderImageBuildOptions Options() => new() { Registry = client, Blobs = blobs, Push = true, Log = l => { lock (log) { log.Add(l); } } };
+        var log = new EventLog();
+        EdgeBuildOptions Options() => new() { Registry = client, Blobs = blobs, Push = true, Observer = log };
 
-        var first = await new ProviderImageBuilder(plan, Options()).BuildAsync();
-        var second = await new ProviderImageBuilder(plan, Options()).BuildAsync();
+        var first = (await EdgeBuild.RunAsync(plan, Options(), BuildTarget.ProviderImages)).ProviderImages!;
+        var second = (await EdgeBuild.RunAsync(plan, Options(), BuildTarget.ProviderImages)).ProviderImages!;
 
-        first.Images.Where(i => i.Error is not null).ShouldBeEmpty(string.Join("\n", log));
+        first.Images.Where(i => i.Error is not null).ShouldBeEmpty(log.ToString());
         first.RunsExecuted.ShouldBe(1);
         second.RunsExecuted.ShouldBe(0);
         second.BlobsUploaded.ShouldBe(0);
@@ -42,12 +42,12 @@ public sealed class ProviderImageBuilderTests
 
         foreach (var (image, version) in first.Images.Zip(Versions))
         {
-            image.Reference.ShouldBe($"{registry.Address}/edge/ubuntu:k3s-{version}-v4.4.12-lab");
+            image.Reference.ShouldBe($"{registry.Address}/edge/ubuntu:k3s-{version}-v4.10.0-rc.2-lab");
             var inspected = JsonDocument.Parse(await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", "docker://" + image.Reference));
             var labels = inspected.RootElement.GetProperty("Labels");
             labels.GetProperty("io.edgeforge.k8s.version").GetString().ShouldBe(version);
             labels.GetProperty("io.edgeforge.k8s.distribution").GetString().ShouldBe("k3s");
-            labels.GetProperty("io.edgeforge.agent.version").GetString().ShouldBe("v4.4.12");
+            labels.GetProperty("io.edgeforge.agent.version").GetString().ShouldBe("v4.10.0-rc.2");
             labels.GetProperty("io.edgeforge.custom-tag").GetString().ShouldBe("lab");
             labels.GetProperty("io.edgeforge.os.name").GetString().ShouldBe("ubuntu");
             labels.GetProperty("org.example.team").GetString().ShouldBe("edge");
@@ -63,7 +63,7 @@ public sealed class ProviderImageBuilderTests
             File.ReadAllText(Path.Combine(rootfs, "etc/motd")).ShouldBe("welcome to the edge\n");
             File.Exists(Path.Combine(rootfs, "etc/unwanted")).ShouldBeFalse();
             File.ReadAllText(Path.Combine(rootfs, "opt/k8s/version")).ShouldBe(version + "\n");
-            File.ReadAllText(Path.Combine(rootfs, "etc/edgeforge-release")).ShouldContain("EDGEFORGE_AGENT_VERSION=\"v4.4.12\"");
+            File.ReadAllText(Path.Combine(rootfs, "etc/kairos/branding/stylus_config.yaml")).ShouldContain("fixture: true");
             (await ExternalTool.RunUncheckedAsync("grep", null, "-rl", "proxy.internal", rootfs)).ExitCode.ShouldBe(1, "a build proxy reached a layer");
             var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")));
             config.RootElement.GetProperty("process").GetProperty("env").EnumerateArray().Select(e => e.GetString()).ShouldContain("EDGE_ENV=from-env");
@@ -82,12 +82,36 @@ public sealed class ProviderImageBuilderTests
         await using var fixture = await ProviderImageFixture.StartAsync(["1.30.1", "1.30.3"]);
         var plan = ProjectLoader.Load(fixture.Project, new ProjectOptions { Environment = _ => null }).Plan!;
 
-        var report = await new ProviderImageBuilder(plan, new ProviderImageBuildOptions { Registry = fixture.Client, Blobs = fixture.Blobs }).BuildAsync();
+        var failure = await Should.ThrowAsync<BuildFailedException>(() => EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Client, Blobs = fixture.Blobs }, BuildTarget.ProviderImages));
+        failure.Message.ShouldContain("1 of 3 provider images failed");
+        var report = System.Text.Json.JsonSerializer.Deserialize<ProviderImageBuildReport>(File.ReadAllText(Path.Combine(fixture.Project, "build", "provider-images.json")), EdgeBuild.ReportJson)!;
 
         report.Succeeded.ShouldBeFalse();
         report.Images.Where(i => i.Error is null).Select(i => i.K8sVersion).ShouldBe(["1.30.1", "1.30.3"]);
         var failed = report.Images.Single(i => i.Error is not null);
-        failed.Reference.ShouldEndWith("k3s-1.30.2-v4.4.12-lab");
-        failed.Error!.ShouldContain("k8s/k3s");
+        failed.Reference.ShouldEndWith("k3s-1.30.2-v4.10.0-rc.2-lab");
+        failed.Error!.ShouldContain("k8s/k3s:1.30.2");
+    }
+}
+
+/// <summary>The events of a build, kept for failure messages.</summary>
+internal sealed class EventLog : IBuildObserver
+{
+    private readonly List<string> _lines = [];
+
+    public void OnEvent(BuildEvent buildEvent)
+    {
+        lock (_lines)
+        {
+            _lines.Add($"{buildEvent.Step} {buildEvent.Kind} {buildEvent.Message}");
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_lines)
+        {
+            return string.Join("\n", _lines);
+        }
     }
 }

@@ -31,13 +31,23 @@ public sealed class ProviderImageFixture : IAsyncDisposable
 
     public string Project { get; }
 
+    /// <summary>The registries.conf that serves the fixture upstreams (static: one fixture per test class at a time).</summary>
+    public static string RegistriesConf { get; private set; } = "";
+
     /// <summary>The project lists every version of <see cref="Versions"/>; the registry holds Kubernetes images only for <paramref name="published"/>.</summary>
     public static async Task<ProviderImageFixture> StartAsync(IReadOnlyList<string> published)
     {
         var registry = await RegistryProcess.StartAsync();
         var work = new TestDirectory();
         var blobs = new BlobCache(work.Combine("cache"));
-        var client = new RegistryClient();
+        // The stylus framework, provider and third-party images under their real names, through a registries.conf mirror.
+        using (var upstreamRoot = new BusyboxRootfs())
+        {
+            var upstreams = await Upstreams.CanvosUpstreams.PushAsync(registry.Address, upstreamRoot.Root, work.Combine("upstreams"));
+            RegistriesConf = upstreams.RegistriesConf;
+        }
+
+        var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(RegistriesConf) });
         await PushBaseImageAsync(client, blobs, registry.Address);
         foreach (var version in published)
         {
@@ -67,7 +77,6 @@ public sealed class ProviderImageFixture : IAsyncDisposable
             BASE_IMAGE={registry}/base/busybox:1
             K8S_DISTRIBUTION=k3s
             K8S_PROVIDER_SOURCE={registry}/k8s/{"{distribution}"}:{"{version}"}
-            PE_VERSION=v4.4.12
             HTTP_PROXY=http://proxy.internal:3128
             NO_PROXY=127.0.0.1,localhost
 
