@@ -166,11 +166,26 @@ internal sealed class ProviderComposer(BuildContext build)
                 build.Counters.Transferred(written.BlobsTransferred, written.BlobsSkipped);
             }
         }
+        catch
+        {
+            layoutLock.Release();
+            throw;
+        }
+
+        // Pushes go one at a time: the cells share most blobs, and two uploads of one blob at once make the
+        // Distribution registry refuse one of them (DIGEST_INVALID / MANIFEST_BLOB_UNKNOWN).
+        try
+        {
+            await PushAsync(image, cell, cancellationToken).ConfigureAwait(false);
+        }
         finally
         {
             layoutLock.Release();
         }
+    }
 
+    private async Task PushAsync(BuiltImage image, ProviderImagePlan cell, CancellationToken cancellationToken)
+    {
         if (build.Options.Push)
         {
             build.Log($"push {cell.Reference}");
