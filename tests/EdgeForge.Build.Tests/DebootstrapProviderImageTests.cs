@@ -25,8 +25,7 @@ public sealed class DebootstrapProviderImageTests
         await ExternalTool.RunAsync("debootstrap", "--variant=minbase", "bookworm", rootfs, mirror);
 
         var blobs = new BlobCache(work.Combine("cache"));
-        using var upstreamRoot = new BusyboxRootfs();
-        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.PushAsync(registry.Address, upstreamRoot.Root, work.Combine("upstreams"));
+        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
         using var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(upstreams.RegistriesConf) });
         var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
         await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))

@@ -93,6 +93,7 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
         var steps = new List<string>();
         void Step(string name) => steps.Add($"{name}: {watch.Elapsed.TotalSeconds:F0} s");
 
+        await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
         _registry = await RegistryProcess.StartAsync();
         var root = Work.Combine("rootfs");
         // linux-image-amd64 needs initramfs-tools or another linux-initramfs-tool. debootstrap's resolver always takes
@@ -123,6 +124,9 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
         modules.ShouldContain("dmsquash-live", customMessage: modules);
         Step("dracut");
 
+        // A Kairos-like base carries the agent that installs the host; a stub stands in for it.
+        File.WriteAllText(Path.Combine(root, "usr", "bin", "kairos-agent"), "#!/bin/sh\necho kairos-agent stub\n");
+        File.SetUnixFileMode(Path.Combine(root, "usr", "bin", "kairos-agent"), (UnixFileMode)0x1ED);
         Directory.CreateDirectory(Project);
         await TestOs.WriteBootAssetsAsync(Path.Combine(Project, "boot-assets"));
         var baseImage = $"{_registry.Address}/base/dracut-live:1";
@@ -205,7 +209,6 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
             K8S_DISTRIBUTION=k3s
             K8S_VERSION=1.30.1
             BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            PE_VERSION=v4.4.12
             ISO_NAME=dracut-live
             BOOT_ASSETS=boot-assets
 

@@ -45,6 +45,7 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
         _registry = await RegistryProcess.StartAsync();
         var rootfs = Work.Combine("rootfs");
         await TestOs.WriteRootfsAsync(rootfs, Work.Path);
@@ -80,7 +81,6 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
             K8S_DISTRIBUTION=k3s
             K8S_VERSION=1.30.1
             BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            PE_VERSION=v4.4.12
             ISO_NAME=edge-test
             BOOT_ASSETS=boot-assets
             CLUSTERCONFIG=spc.tgz

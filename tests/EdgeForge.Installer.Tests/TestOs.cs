@@ -27,6 +27,10 @@ internal static class TestOs
         File.CreateSymbolicLink(Path.Combine(root, "bin", "sh"), "busybox");
         File.WriteAllText(Path.Combine(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         File.WriteAllText(Path.Combine(root, "etc", "edgeforge-marker"), Marker + "\n");
+        // A Kairos-like base: the installer image must carry the agent that installs the host (a stub here).
+        Directory.CreateDirectory(Path.Combine(root, "usr", "bin"));
+        File.WriteAllText(Path.Combine(root, "usr", "bin", "kairos-agent"), "#!/bin/sh\necho kairos-agent stub of the EdgeForge test OS \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(root, "usr", "bin", "kairos-agent"), (UnixFileMode)0x1ED);
         File.Copy($"/boot/vmlinuz-{version}", Path.Combine(root, "boot", $"vmlinuz-{version}"));
         await BuildInitramfsAsync(Path.Combine(scratch, "initramfs"), version, Path.Combine(root, "boot", $"initrd.img-{version}"));
     }

@@ -41,11 +41,7 @@ public sealed class ProviderImageFixture : IAsyncDisposable
         var work = new TestDirectory();
         var blobs = new BlobCache(work.Combine("cache"));
         // The stylus framework, provider and third-party images under their real names, through a registries.conf mirror.
-        using (var upstreamRoot = new BusyboxRootfs())
-        {
-            var upstreams = await Upstreams.CanvosUpstreams.PushAsync(registry.Address, upstreamRoot.Root, work.Combine("upstreams"));
-            RegistriesConf = upstreams.RegistriesConf;
-        }
+        RegistriesConf = (await Upstreams.CanvosUpstreams.SharedAsync()).RegistriesConf;
 
         var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(RegistriesConf) });
         await PushBaseImageAsync(client, blobs, registry.Address);

@@ -39,8 +39,13 @@ public static partial class CanvosFiles
                 return path;
             }
 
+            if (path == NewProviderDirectory)
+            {
+                return null;
+            }
+
             var rest = path[(NewProviderDirectory.Length + 1)..];
-            return path != NewProviderDirectory && !rest.Contains('/') && rest.StartsWith("agent-provider-", StringComparison.Ordinal)
+            return !rest.Contains('/') && rest.StartsWith("agent-provider-", StringComparison.Ordinal)
                 ? LegacyProviderDirectory + "/" + rest
                 : null;
         }, sentinel);

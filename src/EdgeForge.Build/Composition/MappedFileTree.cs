@@ -33,7 +33,18 @@ public sealed class MappedFileTree : IFileTreeSource
         Func<FileTreeEntry, FileTreeEntry>? adjust = null)
     {
         var mapped = new Dictionary<string, FileTreeEntry>(StringComparer.Ordinal);
-        var byPath = new SortedDictionary<string, FileTreeEntry>(StringComparer.Ordinal);
+        var byPath = new Dictionary<string, FileTreeEntry>(StringComparer.Ordinal);
+        var order = new List<string>();
+        void Put(string path, FileTreeEntry entry)
+        {
+            if (!byPath.ContainsKey(path))
+            {
+                order.Add(path);
+            }
+
+            byPath[path] = entry;
+        }
+
         var innerEntries = inner.Entries.ToDictionary(e => e.Path, StringComparer.Ordinal);
         foreach (var entry in inner.Entries)
         {
@@ -60,7 +71,7 @@ public sealed class MappedFileTree : IFileTreeSource
                     // target's path by the inner tree, so remember the target as the source of this entry.
                     moved = adjust is null ? first with { Path = path } : adjust(first with { Path = path });
                     mapped[target] = moved;
-                    byPath[path] = moved;
+                    Put(path, moved);
                     continue;
                 }
                 else
@@ -74,14 +85,15 @@ public sealed class MappedFileTree : IFileTreeSource
                 mapped[entry.Path] = moved;
             }
 
-            byPath[path] = moved;
+            Put(path, moved);
         }
 
         if (extra is not null)
         {
             foreach (var entry in extra.Entries)
             {
-                byPath[entry.Path] = entry;
+                order.Remove(entry.Path);
+                Put(entry.Path, entry);
                 foreach (var (original, _) in mapped.Where(m => m.Value.Path == entry.Path).ToList())
                 {
                     mapped.Remove(original);
@@ -89,15 +101,16 @@ public sealed class MappedFileTree : IFileTreeSource
             }
         }
 
-        foreach (var path in byPath.Keys.ToList())
+        foreach (var path in order.ToList())
         {
             for (var parent = ParentOf(path); parent.Length > 0 && !byPath.ContainsKey(parent); parent = ParentOf(parent))
             {
-                byPath[parent] = new FileTreeEntry { Path = parent, Kind = FileTreeEntryKind.Directory, Mode = 0x1ED };
+                Put(parent, new FileTreeEntry { Path = parent, Kind = FileTreeEntryKind.Directory, Mode = 0x1ED });
             }
         }
 
-        return new MappedFileTree(inner, mapped, extra, byPath.Values.ToList());
+        // Entries in delivery order (inner first, then generated), which writers that hash while writing rely on.
+        return new MappedFileTree(inner, mapped, extra, order.Select(p => byPath[p]).ToList());
     }
 
     public async Task ReadContentsAsync(Func<FileTreeEntry, Stream, CancellationToken, ValueTask> consumer, CancellationToken cancellationToken = default)

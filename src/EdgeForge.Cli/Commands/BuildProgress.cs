@@ -41,6 +41,8 @@ internal abstract class BuildProgress : IBuildObserver, IDisposable
 
     private sealed class JsonLines(TextWriter output) : BuildProgress
     {
+        private static readonly JsonSerializerOptions OneLine = new() { WriteIndented = false };
+
         public override void OnEvent(BuildEvent e)
         {
             var line = JsonSerializer.Serialize(new
@@ -52,7 +54,7 @@ internal abstract class BuildProgress : IBuildObserver, IDisposable
                 bytes = e.Bytes,
                 total = e.TotalBytes,
                 elapsedMs = e.Elapsed is { } elapsed ? (long?)elapsed.TotalMilliseconds : null,
-            }, DiagnosticsReport.Json).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal);
+            }, OneLine);
             lock (output)
             {
                 output.WriteLine(line);

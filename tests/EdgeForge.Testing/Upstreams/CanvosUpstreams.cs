@@ -24,6 +24,30 @@ public sealed class CanvosUpstreams
     /// <summary>What the stub agents print, so a test can find them in an unpacked image or a booted ISO.</summary>
     public const string AgentMarker = "kairos-agent fixture";
 
+    private static readonly Lazy<Task<CanvosUpstreams>> SharedInstance = new(StartSharedAsync);
+
+    /// <summary>
+    /// One set of fixture upstreams for the whole test process, on its own registry, made the process's default mirror
+    /// configuration (<c>CONTAINERS_REGISTRIES_CONF</c>, which edgeforge and skopeo read): every build in the process —
+    /// in-process CLI runs and child processes alike — finds the stylus, provider, third-party and luet upstreams.
+    /// </summary>
+    public static Task<CanvosUpstreams> SharedAsync() => SharedInstance.Value;
+
+    private static async Task<CanvosUpstreams> StartSharedAsync()
+    {
+        var registry = await RegistryProcess.StartAsync();
+        var work = new TestDirectory();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            registry.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            work.Dispose();
+        };
+        using var rootfs = new BusyboxRootfs();
+        var upstreams = await PushAsync(registry.Address, rootfs.Root, work.Combine("upstreams"));
+        Environment.SetEnvironmentVariable("CONTAINERS_REGISTRIES_CONF", upstreams.RegistriesConf);
+        return upstreams;
+    }
+
     private CanvosUpstreams(string registriesConf, string mirror) => (RegistriesConf, Mirror) = (registriesConf, mirror);
 
     /// <summary>The registries.conf that maps us-docker.pkg.dev to the local registry.</summary>
