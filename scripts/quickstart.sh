@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs what edgeforge needs, starts a local registry on 127.0.0.1, and runs the main job on the
 # bundled example, examples/basic — validate every input, print the plan, `build all`: the provider image into the
-# local registry (base: the bundled busybox test OS with Debian's kernel and a busybox initramfs; Kubernetes: a fixture
-# image), the installer ISO (GRUB boot assets from grub-pc-bin/grub-efi-amd64-bin) and the BYOOS pack manifest; then
+# local registry (base: the bundled busybox test OS with Debian's kernel and a busybox initramfs; stylus, provider,
+# etcdctl and Kubernetes from fixture upstreams served through a registries.conf mirror), the installer ISO (GRUB boot assets from grub-pc-bin/grub-efi-amd64-bin) and the BYOOS pack manifest; then
 # boot the ISO once in QEMU (SeaBIOS, as a CD). No internet, no Docker engine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,13 +25,13 @@ registry=$(bash scripts/local-registry.sh start)
 echo "registry: $registry (stop it with: bash scripts/local-registry.sh stop)"
 
 echo
-echo "== the bundled test OS as base image, and a fixture Kubernetes image"
+echo "== the bundled test OS as base image, and fixture CanvOS upstreams under their real names (no internet here)"
 bash scripts/test-os.sh "$work/test-os"
-mkdir -p "$work/k8s/opt/k8s" "$work/k8s/usr/bin"
-echo "1.27.2" > "$work/k8s/opt/k8s/version"
-printf '#!/bin/sh\necho "k3s v1.27.2+k3s1 (edgeforge quick-start fixture)"\n' > "$work/k8s/usr/bin/k3s"
-chmod 0755 "$work/k8s/usr/bin/k3s"
-./edgeforge image import "$work/k8s" "docker://$registry/edgeforge/k8s-k3s:1.27.2"
+# The stylus framework, provider-k3s, the third-party etcdctl image and a luet repository with k3s 1.27.2, pushed to
+# the local registry as us-docker.pkg.dev/palette-images/... and reached through a registries.conf mirror — what an
+# air-gapped build site does with the real ones.
+conf=$(dotnet run --project tests/EdgeForge.FixtureUpstreams -c Release -- "$registry" "$work/upstreams" 1.27.2 | tail -1)
+echo "registries.conf: $conf"
 
 echo
 echo "== the test OS gets a kernel and an initramfs that finds the ISO by label and prints its config and a squashfs marker"
@@ -89,10 +89,9 @@ grub-mkimage -O x86_64-efi -p /EFI/BOOT -c "$work/stub.cfg" -o "$assets/EFI/BOOT
 
 echo
 echo "== edgeforge build all $example --push (registry overridden to the local one)"
-./edgeforge build all "$example" --push --cache-dir "$work/cache" --boot-assets "$assets" \
+./edgeforge build all "$example" --push --cache-dir "$work/cache" --boot-assets "$assets" --registries-conf "$conf" \
   --build-arg "IMAGE_REGISTRY=$registry/spectrocloud" \
-  --build-arg "BASE_IMAGE=$registry/edgeforge/test-os:busybox" \
-  --build-arg "K8S_PROVIDER_SOURCE=$registry/edgeforge/k8s-{distribution}:{version}"
+  --build-arg "BASE_IMAGE=$registry/edgeforge/test-os:busybox"
 
 echo
 echo "== the ISO boots in QEMU (SeaBIOS, CD) to the test OS"
@@ -106,4 +105,4 @@ grep -aq '^EF-BOOT-OK' "$work/serial.log"
 
 echo
 echo "== read back by skopeo"
-skopeo inspect --tls-verify=false "docker://$registry/spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn" | grep -E '"Digest"|io.edgeforge'
+skopeo inspect --tls-verify=false "docker://$registry/spectrocloud/ubuntu:k3s-1.27.2-v4.10.0-rc.2-palette-learn" | grep -E '"Digest"|io.edgeforge'

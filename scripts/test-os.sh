@@ -27,3 +27,6 @@ PRETTY_NAME="EdgeForge test OS (busybox)"
 O
 : > "$dir/etc/resolv.conf"
 echo "edgeforge-marker: test OS root filesystem" > "$dir/etc/edgeforge-marker"
+# A Kairos-like base: the installer image must carry the agent that installs the host (a stub that says what it is).
+printf '#!/bin/sh\necho "kairos-agent stub of the EdgeForge test OS" "$@"\n' > "$dir/usr/bin/kairos-agent"
+chmod 0755 "$dir/usr/bin/kairos-agent"

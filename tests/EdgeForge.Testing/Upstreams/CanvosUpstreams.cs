@@ -66,7 +66,7 @@ public sealed class CanvosUpstreams
     /// Pushes the base (the given root filesystem with a stub kairos-agent, SSH host keys and a machine-id to be cleaned),
     /// the stylus framework, provider-k3s, the third-party image with etcdctl and a luet repository with two k3s versions.
     /// </summary>
-    public static async Task<CanvosUpstreams> PushAsync(string registry, string baseRootfs, string work)
+    public static async Task<CanvosUpstreams> PushAsync(string registry, string baseRootfs, string work, IReadOnlyList<string>? k3sVersions = null)
     {
         Directory.CreateDirectory(work);
         var conf = Path.Combine(work, "registries.conf");
@@ -111,7 +111,7 @@ public sealed class CanvosUpstreams
             ["binaries/etcdctl/latest/palette/amd64/etcdctl.version"] = "v3.5.13\n",
         });
 
-        var packages = K3sVersions.Select(version =>
+        var packages = (k3sVersions ?? K3sVersions).Select(version =>
         {
             var files = Path.Combine(work, "luet-k3s-" + version);
             File.WriteAllText(Path.Combine(Ensure(files, "usr/bin"), "k3s"), $"#!/bin/sh\necho k3s v{version}+k3s1\n");
