@@ -227,3 +227,69 @@ public sealed class CanvosCompositionTests(CanvosBuildFixture fixture) : IClassF
         after.RootElement.GetProperty("upstreams").ToString().ShouldBe(before.RootElement.GetProperty("upstreams").ToString());
     }
 }
+
+/// <summary>
+/// One pinned plan: the base tag is re-pointed to another image after the provider images are built and before the
+/// installer image is — the ISO still gets the digest the provider images were built from.
+/// </summary>
+[Trait("Tier", "Heavy")]
+public sealed class PinnedBaseTests(CanvosBuildFixture fixture) : IClassFixture<CanvosBuildFixture>
+{
+    [Fact]
+    public async Task A_base_tag_moved_during_the_build_does_not_reach_the_iso()
+    {
+        fixture.Build.ExitCode.ShouldBe(0, fixture.Build.ToString());
+        using var client = new EdgeForge.Oci.Registry.RegistryClient(new EdgeForge.Oci.Registry.RegistryClientOptions
+        {
+            Mirrors = EdgeForge.Oci.Registry.RegistriesConfiguration.Load(fixture.Upstreams.RegistriesConf),
+        });
+        var blobs = new EdgeForge.Oci.Blobs.BlobCache(fixture.Scratch("moving-blobs"));
+        var moving = $"{fixture.Registry}/base/moving:1";
+        var original = await EdgeForge.Oci.SourceImage.LoadAsync(EdgeForge.Oci.Transports.ImageLocation.Parse("docker://" + CanvosUpstreams.BaseImage()).OpenSource(client, blobs));
+        await Push(original, moving);
+
+        // What the tag will point at later: the same base with one more file.
+        var marker = new EdgeForge.FileTree.InMemoryFileTreeSource().AddFile("etc/repointed", "the tag moved\n");
+        var layer = await EdgeForge.Oci.Layers.LayerWriter.WriteAsync(marker, blobs);
+        var replacement = EdgeForge.Oci.BuiltImage.AppendLayers(original, [(layer, new EdgeForge.Oci.Model.HistoryEntry { CreatedBy = "re-pointed" })]);
+
+        var project = fixture.Scratch("moving-project");
+        CanvosProject.Write(project, $"{fixture.Registry}/edge", "moving", $"BASE_IMAGE={moving}\nBOOT_ASSETS={Path.Combine(fixture.Project, "boot-assets")}");
+        var plan = EdgeForge.Configuration.Planning.ProjectLoader.Load(project, new EdgeForge.Configuration.Planning.ProjectOptions { Environment = _ => null }).Plan!;
+        var observer = new RepointAfterProviderImages(() => Push(replacement, moving).GetAwaiter().GetResult());
+        var result = await EdgeForge.Build.Pipeline.EdgeBuild.RunAsync(plan, new EdgeForge.Build.Pipeline.EdgeBuildOptions
+        {
+            Registry = client, Blobs = new EdgeForge.Oci.Blobs.BlobCache(fixture.Scratch("moving-cache")), Observer = observer,
+        }, EdgeForge.Build.Pipeline.BuildTarget.All);
+
+        observer.Repointed.ShouldBeTrue();
+        (await client.HeadManifestAsync(EdgeForge.Oci.Model.ImageReference.Parse(moving)))!.Digest.ShouldNotBe(original.Digest);
+        result.Lock.Upstreams.Single(u => u.Role == "base").Digest.ShouldBe(original.Digest.ToString());
+        var extract = fixture.Scratch("moving-extract");
+        Directory.CreateDirectory(extract);
+        await ExternalTool.RunAsync("bsdtar", "-xf", result.Iso!.IsoPath, "-C", extract, "rootfs.squashfs");
+        var listing = await ExternalTool.RunAsync("unsquashfs", "-l", Path.Combine(extract, "rootfs.squashfs"));
+        listing.ShouldContain("squashfs-root/usr/bin/kairos-agent");
+        listing.ShouldNotContain("etc/repointed");
+
+        async Task Push(EdgeForge.Oci.IImage image, string reference)
+        {
+            await using var destination = EdgeForge.Oci.Transports.ImageLocation.Parse("docker://" + reference).OpenDestination(client);
+            await EdgeForge.Oci.ImageCopier.WriteAsync(image, destination);
+        }
+    }
+
+    private sealed class RepointAfterProviderImages(Action repoint) : EdgeForge.Build.Pipeline.IBuildObserver
+    {
+        public bool Repointed { get; private set; }
+
+        public void OnEvent(EdgeForge.Build.Pipeline.BuildEvent buildEvent)
+        {
+            if (buildEvent is { Step: "provider-images", Kind: EdgeForge.Build.Pipeline.BuildEventKind.Finished })
+            {
+                repoint();
+                Repointed = true;
+            }
+        }
+    }
+}
