@@ -381,6 +381,13 @@ internal sealed class DataPipeline
                 }
 
                 _bytesDone += _blockSize;
+                // Large files report as their blocks land, not only when the file ends (a 1 GiB file is minutes at gzip -9).
+                if (_progress is not null && _bytesDone - _lastReportedBytes >= 16 << 20)
+                {
+                    _lastReportedBytes = _bytesDone;
+                    _progress.Report(new SquashFsProgress(SquashFsStage.Data, _bytesDone, _layout.ContentBytes, _filesDone, _layout.Files.Length));
+                }
+
                 break;
             }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeForge.Configuration.Planning;
 using EdgeForge.Testing;
 using EdgeForge.Testing.Upstreams;
 
@@ -197,6 +198,19 @@ public sealed class CanvosCompositionTests(CanvosBuildFixture fixture) : IClassF
         {
             finished.ShouldContain("provider-image " + CanvosBuildFixture.Tag(version));
         }
+
+        // The ISO's stages are steps of their own, and the long ones say how many bytes of how many.
+        foreach (var stage in new[] { "squashfs", "esp", "iso", "checksum" })
+        {
+            finished.ShouldContain("installer-iso/" + stage);
+        }
+
+        var measured = events.Where(e => e.GetProperty("event").GetString() == "progress" && e.GetProperty("bytes").GetInt64() > 0)
+            .Select(e => e.GetProperty("step").GetString()).ToHashSet();
+        measured.ShouldContain("pin-upstreams", string.Join("\n", events.Where(e => e.GetProperty("step").GetString() == "pin-upstreams"))); // pulls
+        measured.ShouldContain("installer-iso/squashfs");
+        measured.ShouldContain("installer-iso/iso");
+        measured.ShouldContain("provider-image " + CanvosBuildFixture.Tag(CanvosUpstreams.K3sVersions[0])); // layout write and push
     }
 
     [Fact]
@@ -210,8 +224,8 @@ public sealed class CanvosCompositionTests(CanvosBuildFixture fixture) : IClassF
         {
             var roles = document.RootElement.GetProperty("upstreams").EnumerateArray().Select(u => u.GetProperty("role").GetString()).ToList();
             roles.ShouldContain("base");
-            roles.ShouldContain("stylus framework");
-            roles.ShouldContain("Kairos provider");
+            roles.ShouldContain(UpstreamSourceFormulas.StylusFrameworkRole);
+            roles.ShouldContain(UpstreamSourceFormulas.KairosProviderRole);
             roles.ShouldContain("third-party");
             document.RootElement.GetProperty("luet").GetProperty("indexDigest").GetString()!.ShouldStartWith("sha256:");
         }

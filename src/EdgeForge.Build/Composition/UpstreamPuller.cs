@@ -27,7 +27,7 @@ public sealed record PinnedImage(string Role, string Reference, string SetBy, Di
 /// base than the provider images. A wrong platform, a missing image or a refused pull is an error that names the
 /// image and the <c>.arg</c> key that chose it.
 /// </summary>
-public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Platform platform)
+public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Platform platform, Func<ITransferProgress?>? progress = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<PinnedImage>>> _pinned = new(StringComparer.Ordinal);
 
@@ -43,6 +43,7 @@ public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Pla
     private async Task<PinnedImage> PullAsync(string role, string reference, string setBy, Digest? locked, CancellationToken cancellationToken)
     {
         var what = $"the {role} image {reference} (set by {setBy})";
+        var transfer = progress?.Invoke();
         IImage image;
         ImageLocation location;
         try
@@ -51,7 +52,8 @@ public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Pla
                 ? ImageReference.Parse(reference).WithDigest(digest).ToString()
                 : reference;
             location = ImageLocation.Parse(source.Contains("://", StringComparison.Ordinal) || !PinnedImage.IsRegistry(source) ? source : "docker://" + source);
-            image = await SourceImage.LoadAsync(location.OpenSource(registry, blobs), platform, cancellationToken).ConfigureAwait(false);
+            // Without the cache underneath: the layer loop below stores each blob itself, so its bytes are seen as they arrive.
+            image = await SourceImage.LoadAsync(location.OpenSource(registry), platform, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformNotFoundException e)
         {
@@ -91,8 +93,11 @@ public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Pla
             {
                 if (!blobs.Contains(layer.Digest))
                 {
+                    transfer?.BlobStarted(layer.Descriptor);
                     await using var blob = await layer.OpenCompressedAsync(cancellationToken).ConfigureAwait(false);
-                    await blobs.PutAsync(layer.Digest, layer.Size, blob, cancellationToken).ConfigureAwait(false);
+                    await using var counted = transfer is null ? blob : new ProgressReadStream(blob, transfer.BytesTransferred);
+                    await blobs.PutAsync(layer.Digest, layer.Size, counted, cancellationToken).ConfigureAwait(false);
+                    transfer?.BlobFinished(layer.Descriptor, skipped: false);
                 }
 
                 layers.Add(new BlobLayer(blobs.PathOf(layer.Digest), layer.Descriptor, layer.DiffId));

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.DiskFormats.Fat;
 using EdgeForge.DiskFormats.Iso9660;
@@ -42,7 +42,14 @@ public sealed record InstallerIsoOptions
 
     public BlobCache? Blobs { get; init; }
 
-    public Action<string> Log { get; init; } = _ => { };
+    /// <summary>
+    /// Receives the ISO's stages as steps of their own — <c>STEP/squashfs</c>, <c>STEP/esp</c>, <c>STEP/iso</c>,
+    /// <c>STEP/checksum</c> with <c>STEP</c> = <see cref="StepName"/> — with byte progress for the SquashFS and the ISO.
+    /// </summary>
+    public IBuildObserver Observer { get; init; } = NullBuildObserver.Instance;
+
+    /// <summary>The step this build runs in: messages outside a stage are its own, and it prefixes the stages' names.</summary>
+    public string StepName { get; init; } = "installer-iso";
 }
 
 public sealed record InstallerIsoResult(
@@ -68,6 +75,37 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
     private sealed record BootAsset(string Name, string? LocalPath, string? ImagePath);
 
+    private StepScope? _stage;
+
+    private void Log(string message)
+    {
+        if (_stage is { } stage)
+        {
+            stage.Message(message);
+        }
+        else
+        {
+            options.Observer.OnEvent(new BuildEvent(DateTimeOffset.UtcNow, options.StepName, BuildEventKind.Message, message));
+        }
+    }
+
+    /// <summary>Runs one stage of the ISO as a step of its own (started, progress, finished or failed).</summary>
+    private async Task<T> StageAsync<T>(string name, string title, Func<StepScope, Task<T>> work, Func<T, string?>? summary = null)
+    {
+        try
+        {
+            return await StepScope.RunAsync(options.Observer, $"{options.StepName}/{name}", title, stage =>
+            {
+                _stage = stage;
+                return work(stage);
+            }, summary).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stage = null;
+        }
+    }
+
     public async Task<InstallerIsoResult> BuildAsync(IImage image, CancellationToken cancellationToken = default)
     {
         var isoPath = Path.GetFullPath(plan.Iso.Path);
@@ -89,7 +127,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
     private async Task<InstallerIsoResult> BuildInAsync(IImage image, string work, string isoPath, string checksumPath, CancellationToken cancellationToken)
     {
-        options.Log("installer: reading the image's file list");
+        Log("installer: reading the image's file list");
         var tree = await ImageFileTree.LoadAsync(image, cancellationToken).ConfigureAwait(false);
         var locator = new BootFileLocator(tree.Entries);
         if (Composition.CanvosFiles.MissingInstallerPieces(tree.Entries) is { Count: > 0 } missingPieces)
@@ -120,20 +158,18 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         var squashfsPath = Path.Combine(work, "rootfs.squashfs");
         var compression = plan.Iso.RootfsCompression;
         var source = new CapturingFileTreeSource(tree, captures);
-        options.Log($"squashfs: /{kernel.Path} → /boot/kernel, /{initrd.Path} → /boot/initrd; {tree.Entries.Count} entries, {compression}");
-        var clock = Stopwatch.StartNew();
-        SquashFsWriteResult squashfs;
-        await using (var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
-        {
-            squashfs = await SquashFsWriter.WriteAsync(source, output, new SquashFsOptions
+        var squashfs = await StageAsync("squashfs", $"rootfs.squashfs ({compression}) from {tree.Entries.Count} entries; /{kernel.Path} → /boot/kernel, /{initrd.Path} → /boot/initrd",
+            async stage =>
             {
-                Compressor = compression.Compressor == ConfigCompressor.Gzip ? SquashFsCompressor.Gzip : SquashFsCompressor.Zstd,
-                CompressionLevel = compression.Level,
-                ModificationTime = options.SourceDateEpoch,
-            }, progress: null, cancellationToken).ConfigureAwait(false);
-        }
+                await using var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+                return await SquashFsWriter.WriteAsync(source, output, new SquashFsOptions
+                {
+                    Compressor = compression.Compressor == ConfigCompressor.Gzip ? SquashFsCompressor.Gzip : SquashFsCompressor.Zstd,
+                    CompressionLevel = compression.Level,
+                    ModificationTime = options.SourceDateEpoch,
+                }, progress: stage, cancellationToken).ConfigureAwait(false);
+            }, result => $"{result.ContentBytes:N0} bytes of file data in, {result.ImageSize:N0} bytes out").ConfigureAwait(false);
 
-        options.Log($"squashfs: {Rate(squashfs.ContentBytes, clock.Elapsed)} of file data in, {squashfs.ImageSize:N0} bytes out");
         var missing = captures.Keys.Where(p => !source.Captured.Contains(p)).ToList();
         if (missing.Count > 0)
         {
@@ -148,18 +184,17 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
         // The ESP (§6: FAT, label EFI_LIVE): the loader UEFI firmware starts by its fallback name, GRUB next to it for a
         // shim to chain to, and the stub that finds the ISO 9660 tree.
-        clock.Restart();
         var espPath = Path.Combine(work, "uefi.img");
-        var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = options.SourceDateEpoch });
-        fat.AddFile("EFI/BOOT/bootx64.efi", bootEfi);
-        fat.AddFile("EFI/BOOT/grubx64.efi", grubEfi);
-        fat.AddFile("EFI/BOOT/grub.cfg", System.Text.Encoding.ASCII.GetBytes(GrubMenu.StubConfig));
-        await using (var esp = new FileStream(espPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        await StageAsync("esp", $"the EFI system partition ({EspLabel})", async _ =>
         {
+            var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = options.SourceDateEpoch });
+            fat.AddFile("EFI/BOOT/bootx64.efi", bootEfi);
+            fat.AddFile("EFI/BOOT/grubx64.efi", grubEfi);
+            fat.AddFile("EFI/BOOT/grub.cfg", System.Text.Encoding.ASCII.GetBytes(GrubMenu.StubConfig));
+            await using var esp = new FileStream(espPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
-        }
-
-        options.Log($"esp: {new FileInfo(espPath).Length:N0} bytes ({EspLabel})");
+            return esp.Length;
+        }, length => $"{length:N0} bytes").ConfigureAwait(false);
 
         var writer = new Iso9660Writer(new IsoImageOptions
         {
@@ -208,28 +243,31 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
         // Written under a temporary name and renamed only when complete (issue 6): an interrupted build never leaves
         // something that looks like an ISO. The checksum file follows the same rule, after the image.
-        clock.Restart();
         var partialIso = Path.Combine(Path.GetDirectoryName(isoPath)!, $".{Path.GetFileName(isoPath)}.{Environment.ProcessId}.partial");
         var partialChecksum = Path.Combine(Path.GetDirectoryName(checksumPath)!, $".{Path.GetFileName(checksumPath)}.{Environment.ProcessId}.partial");
         try
         {
-            IsoImageResult result;
-            await using (var output = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            var result = await StageAsync("iso", $"the hybrid ISO (BIOS + UEFI, CD + USB) {Path.GetFileName(isoPath)}", async stage =>
             {
-                result = await writer.WriteAsync(output, cancellationToken).ConfigureAwait(false);
+                await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+                await using var output = new ProgressWriteStream(file, stage.Add);
+                var written = await writer.WriteAsync(output, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
+                file.Flush(flushToDisk: true);
+                return written;
+            }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);
 
-            options.Log($"iso: {Rate(result.Length, clock.Elapsed)} written");
             var sha256 = result.Sha256 ?? throw new InvalidOperationException("the ISO writer computed no checksum");
-            await File.WriteAllTextAsync(partialChecksum, $"{sha256}  {Path.GetFileName(isoPath)}\n", cancellationToken).ConfigureAwait(false);
+            await StageAsync("checksum", $"sha256 → {Path.GetFileName(checksumPath)}, then both renamed into place", async _ =>
+            {
+                await File.WriteAllTextAsync(partialChecksum, $"{sha256}  {Path.GetFileName(isoPath)}\n", cancellationToken).ConfigureAwait(false);
 
-            // A stale checksum must not describe the new image while it is being renamed into place.
-            File.Delete(checksumPath);
-            File.Move(partialIso, isoPath, overwrite: true);
-            File.Move(partialChecksum, checksumPath, overwrite: true);
-            options.Log($"checksum: sha256 {sha256} → {Path.GetFileName(checksumPath)}");
+                // A stale checksum must not describe the new image while it is being renamed into place.
+                File.Delete(checksumPath);
+                File.Move(partialIso, isoPath, overwrite: true);
+                File.Move(partialChecksum, checksumPath, overwrite: true);
+                return sha256;
+            }, hash => "sha256 " + hash).ConfigureAwait(false);
             return new InstallerIsoResult(isoPath, checksumPath, result.Length, sha256, squashfs.ImageSize, "/" + kernel.Path, "/" + initrd.Path, assetsFrom,
                 plan.Inputs.ContentBundles.Count > 0 ? content.PartPaths.ToList() : []);
         }
@@ -261,7 +299,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         {
             if (BuildOwnedPaths.Contains(path) || taken.Contains(path) || path.StartsWith("opt/spectrocloud/content/", StringComparison.Ordinal) && path.Contains(".zst_part", StringComparison.Ordinal))
             {
-                options.Log($"iso overlay: {path} is written by the build; the overlay's copy is not used");
+                Log($"iso overlay: {path} is written by the build; the overlay's copy is not used");
                 return null;
             }
 
@@ -408,7 +446,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             throw new InvalidOperationException("a boot assets image needs InstallerIsoOptions.Registry and Blobs");
         }
 
-        options.Log($"boot assets: pull {reference}");
+        Log($"boot assets: pull {reference}");
         var location = ImageLocation.Parse(reference.Contains("://", StringComparison.Ordinal) || reference.StartsWith("oci:", StringComparison.Ordinal) ? reference : "docker://" + reference);
         var image = await SourceImage.LoadAsync(location.OpenSource(options.Registry, options.Blobs),
             new Platform { Os = "linux", Architecture = plan.Settings.Arch }, cancellationToken).ConfigureAwait(false);
@@ -479,8 +517,6 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
     private static string Listing(IEnumerable<string> paths) => string.Join(", ", paths.Select(p => "/" + p));
 
-    private static string Rate(long bytes, TimeSpan elapsed) =>
-        $"{bytes:N0} bytes in {elapsed.TotalSeconds:F1} s ({bytes / Math.Max(elapsed.TotalSeconds, 0.001) / (1 << 20):F1} MiB/s)";
 }
 
 /// <summary>The project or its image cannot make an installer ISO (no kernel, no boot assets…): the user's to fix.</summary>

@@ -92,7 +92,7 @@ public sealed class BuildCounters
 /// </summary>
 public sealed class BuildContext
 {
-    private static readonly AsyncLocal<string?> CurrentStep = new();
+    private static readonly AsyncLocal<StepScope?> CurrentScope = new();
 
     public BuildContext(BuildPlan plan, EdgeBuildOptions options, BuildTarget target)
     {
@@ -100,7 +100,8 @@ public sealed class BuildContext
         Options = options;
         Target = target;
         Platform = new Platform { Os = "linux", Architecture = plan.Settings.Arch };
-        Puller = new UpstreamPuller(options.Registry, options.Blobs, Platform);
+        // A pull reports its bytes to the step that asked for it first (the pin step, or a cell pinning its own source).
+        Puller = new UpstreamPuller(options.Registry, options.Blobs, Platform, () => Scope);
         LayerCache = new LayerCache(options.LayerCacheDirectory ?? Path.Combine(options.Blobs.Root, "edgeforge-layer-cache"), options.Blobs);
     }
 
@@ -142,16 +143,27 @@ public sealed class BuildContext
     public ConcurrentDictionary<string, BuiltImage> ProviderImages { get; } = new(StringComparer.Ordinal);
     public InstallerIsoResult? Iso { get; set; }
 
-    /// <summary>The step whose code is running on this logical thread, for messages.</summary>
-    public string? Step
+    /// <summary>The step whose code is running on this logical thread: where its messages and byte progress go.</summary>
+    public StepScope? Scope
     {
-        get => CurrentStep.Value;
-        set => CurrentStep.Value = value;
+        get => CurrentScope.Value;
+        set => CurrentScope.Value = value;
     }
 
-    public void Log(string message) => Emit(new BuildEvent(DateTimeOffset.UtcNow, Step ?? "build", BuildEventKind.Message, message));
+    public void Log(string message)
+    {
+        if (Scope is { } scope)
+        {
+            scope.Message(message);
+        }
+        else
+        {
+            Emit(new BuildEvent(DateTimeOffset.UtcNow, "build", BuildEventKind.Message, message));
+        }
+    }
 
-    public void Progress(long bytes, long? total) => Emit(new BuildEvent(DateTimeOffset.UtcNow, Step ?? "build", BuildEventKind.Progress, null, bytes, total));
+    /// <summary>Starts a step on this logical thread (its messages and progress are attributed to it until the next).</summary>
+    public StepScope StartStep(string name, string? title) => Scope = StepScope.Start(Options.Observer, name, title);
 
     public void Emit(BuildEvent buildEvent) => Options.Observer.OnEvent(buildEvent);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeForge.Build.Composition;
@@ -115,17 +114,15 @@ public static class EdgeBuild
 
     private static async Task RunStepAsync(BuildContext context, BuildStep step, CancellationToken cancellationToken)
     {
-        context.Step = step.Name;
-        var clock = Stopwatch.StartNew();
-        context.Emit(new BuildEvent(DateTimeOffset.UtcNow, step.Name, BuildEventKind.Started, step.Title));
+        var scope = context.StartStep(step.Name, step.Title);
         try
         {
             await step.Run(context, cancellationToken).ConfigureAwait(false);
-            context.Emit(new BuildEvent(DateTimeOffset.UtcNow, step.Name, BuildEventKind.Finished, null, Elapsed: clock.Elapsed));
+            scope.Finish();
         }
         catch (Exception e)
         {
-            context.Emit(new BuildEvent(DateTimeOffset.UtcNow, step.Name, BuildEventKind.Failed, (Classify(e) ?? e).Message, Elapsed: clock.Elapsed));
+            scope.Fail((Classify(e) ?? e).Message);
             throw;
         }
     }
@@ -157,10 +154,7 @@ public static class EdgeBuild
         await Task.WhenAll(plan.ProviderImages.Select(async (cell, index) =>
         {
             await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
-            var name = "provider-image " + cell.Tag;
-            context.Step = name;
-            var clock = Stopwatch.StartNew();
-            context.Emit(new BuildEvent(DateTimeOffset.UtcNow, name, BuildEventKind.Started, cell.Reference));
+            var scope = context.StartStep("provider-image " + cell.Tag, cell.Reference);
             try
             {
                 var image = await composer.BuildCellAsync(context.ProviderShared!, cell, cancellationToken).ConfigureAwait(false);
@@ -168,7 +162,7 @@ public static class EdgeBuild
                 context.ProviderImages[cell.Tag] = image;
                 var size = image.Manifest.Config.Size + image.Layers.Sum(l => l.Size);
                 results[index] = new ProviderImageResult(cell.Reference, cell.Tag, cell.K8sDistribution, cell.K8sVersion, image.Digest.ToString(), size, null);
-                context.Emit(new BuildEvent(DateTimeOffset.UtcNow, name, BuildEventKind.Finished, image.Digest.ToString(), Elapsed: clock.Elapsed));
+                scope.Finish(image.Digest.ToString());
             }
             catch (Exception e) when (e is not OperationCanceledException && Classify(e) is { } mapped)
             {
@@ -177,14 +171,13 @@ public static class EdgeBuild
                     ? step.Message + "\n" + string.Join("\n", step.Output.TakeLast(30).Select(l => "  | " + l))
                     : mapped.Message;
                 results[index] = new ProviderImageResult(cell.Reference, cell.Tag, cell.K8sDistribution, cell.K8sVersion, null, 0, message);
-                context.Emit(new BuildEvent(DateTimeOffset.UtcNow, name, BuildEventKind.Failed, message, Elapsed: clock.Elapsed));
+                scope.Fail(message);
             }
             finally
             {
                 throttle.Release();
             }
         })).ConfigureAwait(false);
-        context.Step = "provider-images";
         context.ProviderResults = results;
 
         var report = ProviderReport(context);
@@ -212,7 +205,8 @@ public static class EdgeBuild
             Debug = plan.Settings.Debug,
             Registry = context.Options.Registry,
             Blobs = context.Options.Blobs,
-            Log = context.Log,
+            Observer = context.Options.Observer,
+            StepName = context.Scope?.Name ?? "installer-iso",
         });
         context.Iso = await builder.BuildAsync(context.Installer!, cancellationToken).ConfigureAwait(false);
         AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(context.Iso.IsoPath)!, IsoReportFile), JsonSerializer.Serialize(context.Iso, ReportJson) + "\n");

@@ -207,6 +207,7 @@ internal sealed class ProviderComposer(BuildContext build)
     private async Task<CopyResult> WriteAsync(IImage image, string destination, CancellationToken cancellationToken)
     {
         await using var target = ImageLocation.Parse(destination).OpenDestination(build.Options.Registry);
-        return await ImageCopier.WriteAsync(image, target, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // Bytes written to the layout and pushed count as the cell's progress.
+        return await ImageCopier.WriteAsync(image, target, new CopyOptions { Progress = build.Scope }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,11 +13,6 @@ namespace EdgeForge.Build.Pipeline;
 /// </summary>
 internal static class SourceSteps
 {
-    public const string RoleBase = "base";
-    public const string RoleStylus = "stylus framework";
-    public const string RoleProvider = "Kairos provider";
-    public const string RoleThirdParty = "third-party";
-
     public static Task ResolveAsync(BuildContext context, CancellationToken cancellationToken)
     {
         var sources = context.Plan.Sources;
@@ -43,13 +38,14 @@ internal static class SourceSteps
     {
         var plan = context.Plan;
         var sources = plan.Sources;
-        Task<PinnedImage> Pin(string role, UpstreamImage upstream) =>
-            context.Puller.PinAsync(role, upstream.Reference, upstream.SetBy, LockedDigest(context, role, upstream.Reference), cancellationToken);
+        // Each image keeps the role the plan gave it (UpstreamSourceFormulas): the lock file and messages use that one name.
+        Task<PinnedImage> Pin(UpstreamImage upstream) =>
+            context.Puller.PinAsync(upstream.Role, upstream.Reference, upstream.SetBy, LockedDigest(context, upstream.Role, upstream.Reference), cancellationToken);
 
         // Independent pulls run together; each is pulled once even when several steps need it.
-        var baseTask = Pin(RoleBase, sources.Base);
-        var stylusTask = Pin(RoleStylus, sources.StylusFramework);
-        var thirdPartyTask = context.BuildsProviderImages ? Pin(RoleThirdParty, sources.ThirdParty) : null;
+        var baseTask = Pin(sources.Base);
+        var stylusTask = Pin(sources.StylusFramework);
+        var thirdPartyTask = context.BuildsProviderImages ? Pin(sources.ThirdParty) : null;
         context.Base = await baseTask.ConfigureAwait(false);
 
         // CanvOS's CHECK_SYSTEMD_VERSION on the base: systemd ≥ 255 takes Kubernetes and the agent provider as system
@@ -65,7 +61,7 @@ internal static class SourceSteps
         Task? luetTask = null;
         if (context.BuildsProviderImages && context.BundleKubernetes && plan.Settings.K8sProviderSource is null)
         {
-            providerTask = Pin(RoleProvider, sources.KairosProvider);
+            providerTask = Pin(sources.KairosProvider);
             luetTask = OpenLuetAsync(context, cancellationToken);
         }
 

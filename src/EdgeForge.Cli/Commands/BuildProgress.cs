@@ -62,23 +62,64 @@ internal abstract class BuildProgress : IBuildObserver, IDisposable
         }
     }
 
+    /// <summary>Timestamped lines for logs: every start, end and message; a step's byte progress at most every few seconds.</summary>
     private sealed class PlainLines(TextWriter error) : BuildProgress
     {
+        public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
+
+        private readonly Dictionary<string, (DateTimeOffset Started, DateTimeOffset LastProgress)> _steps = new(StringComparer.Ordinal);
+
         public override void OnEvent(BuildEvent e)
         {
-            var text = e.Kind switch
+            lock (_steps)
             {
-                BuildEventKind.Started => $"{e.Step}: {e.Message}",
-                BuildEventKind.Finished => $"{e.Step}: done in {e.Elapsed?.TotalSeconds:0.0} s" + (e.Message is null ? "" : $" ({e.Message})"),
-                BuildEventKind.Failed => $"{e.Step}: FAILED: {e.Message}",
-                BuildEventKind.Progress => $"{e.Step}: {Size(e.Bytes ?? 0)}" + (e.TotalBytes is { } total ? $" of {Size(total)}" : ""),
-                _ => $"{e.Step}: {e.Message}",
-            };
-            lock (error)
-            {
+                if (e.Kind == BuildEventKind.Started || !_steps.ContainsKey(e.Step))
+                {
+                    _steps[e.Step] = (e.Time, e.Time);
+                }
+
+                var (started, last) = _steps[e.Step];
+                if (e.Kind == BuildEventKind.Progress)
+                {
+                    if (e.Time - last < ProgressEvery)
+                    {
+                        return;
+                    }
+
+                    _steps[e.Step] = (started, e.Time);
+                }
+
+                var text = e.Kind switch
+                {
+                    BuildEventKind.Started => $"{e.Step}: {e.Message}",
+                    BuildEventKind.Finished => $"{e.Step}: done in {e.Elapsed?.TotalSeconds:0.0} s" + (e.Message is null ? "" : $" ({e.Message})"),
+                    BuildEventKind.Failed => $"{e.Step}: FAILED: {e.Message}",
+                    BuildEventKind.Progress => $"{e.Step}: {Transfer(e.Bytes ?? 0, e.TotalBytes, e.Time - started, running: true)}",
+                    _ => $"{e.Step}: {e.Message}",
+                };
                 error.WriteLine($"{e.Time.ToLocalTime():HH:mm:ss} edgeforge: {text}");
             }
         }
+    }
+
+    /// <summary>"120.0 MiB / 700.0 MiB 40.0 MiB/s eta 00:14": bytes, the total when known, the average rate, and while running the time left.</summary>
+    public static string Transfer(long bytes, long? total, TimeSpan elapsed, bool running)
+    {
+        if (bytes <= 0 && total is null)
+        {
+            return "";
+        }
+
+        var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
+        var rate = bytes / seconds;
+        var text = Size(bytes) + (total is { } t ? " / " + Size(t) : "") + (bytes > 0 ? $" {Size((long)rate)}/s" : "");
+        if (running && total is { } all && rate > 0 && all > bytes)
+        {
+            var left = TimeSpan.FromSeconds(Math.Min((all - bytes) / rate, TimeSpan.FromDays(1).TotalSeconds));
+            text += $" eta {(int)left.TotalMinutes:00}:{left.Seconds:00}";
+        }
+
+        return text;
     }
 
     /// <summary>Spectre.Console's live display, refreshed from the event state by its own thread.</summary>
@@ -161,12 +202,8 @@ internal abstract class BuildProgress : IBuildObserver, IDisposable
             {
                 var row = _rows[name];
                 var elapsed = row.Elapsed ?? DateTimeOffset.UtcNow - row.Started;
-                var rate = row.Bytes > 0 && elapsed.TotalSeconds > 0 ? $" {Size((long)(row.Bytes / elapsed.TotalSeconds))}/s" : "";
-                var eta = row.Total is { } total && row.Bytes > 0 && row.State == "running"
-                    ? $" eta {TimeSpan.FromSeconds((total - row.Bytes) / Math.Max(1, row.Bytes / Math.Max(0.001, elapsed.TotalSeconds))):mm\\:ss}"
-                    : "";
                 var state = row.State switch { "done" => "[green]done[/]", "failed" => "[red]failed[/]", _ => "[yellow]running[/]" };
-                table.AddRow(Markup.Escape(name), state, Markup.Escape(row.Bytes > 0 ? Size(row.Bytes) + (row.Total is { } t ? " / " + Size(t) : "") + rate + eta : ""),
+                table.AddRow(Markup.Escape(name), state, Markup.Escape(Transfer(row.Bytes, row.Total, elapsed, row.State == "running")),
                     $"{elapsed.TotalSeconds:0.0}s", Markup.Escape(row.Text.Length > 90 ? row.Text[..90] + "…" : row.Text));
             }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Diagnostics;
 using EdgeForge.Configuration.Inputs;
 using EdgeForge.Content.Bundles;
@@ -36,10 +37,11 @@ internal static class ContentCommands
         var arch = new Option<string?>("--arch") { Description = "Keep only this architecture of multi-arch images (e.g. amd64; digests of indexes change). Default: every platform." };
         var privateKey = new Option<string?>("--private-key") { Description = "RSA private key (PEM): also write a detached signature BUNDLE.sig." };
         var existing = new Option<string[]>("--existing") { Description = "A bundle built before whose blobs are reused instead of fetched; repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var json = new Option<bool>("--json") { Description = "Print progress as JSON event lines and the result as JSON (as build --json does)." };
         var registry = new RegistryOptions();
         var command = new Command("build", "Build a content bundle: an OCI image layout of every image of an image list and of cluster profiles, with Helm charts, packs and manifests.")
         {
-            images, profiles, output, name, format, level, arch, privateKey, existing,
+            images, profiles, output, name, format, level, arch, privateKey, existing, json,
         };
         registry.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -94,39 +96,61 @@ internal static class ContentCommands
 
             using var key = parseResult.GetValue(privateKey) is { } keyPath ? LoadKey(() => SigningKeys.LoadPrivateKey(keyPath)) : null;
             using var client = registry.CreateClient(parseResult);
-            var error = parseResult.InvocationConfiguration.Error;
+            var asJson = parseResult.GetValue(json);
+            var writer = parseResult.InvocationConfiguration.Output;
             var builder = new ContentBundleBuilder(client, BlobCache.Default());
             ContentBundleResult result;
-            try
+            using (var observer = BuildProgress.Create(writer, parseResult.InvocationConfiguration.Error, asJson))
             {
-                result = await builder.BuildAsync(inputs, new ContentBundleOptions
+                // The builder's stages (resolve, fetch, write, sign) become steps "content/<stage>" of their own.
+                var stages = new StageSequence<ContentBundleStage>(observer, "content");
+                try
                 {
-                    OutputDirectory = parseResult.GetValue(output)!,
-                    Name = bundleName,
-                    Format = bundleFormat,
-                    Level = zstdLevel,
-                    Architecture = architecture,
-                    SigningKey = key,
-                    ExistingBundles = existingBundles,
-                    Log = line => error.WriteLine("content build: " + line),
-                }, cancellationToken);
-            }
-            catch (Exception e) when (e is ContentBundleException or IOException or InvalidDataException or HttpRequestException)
-            {
-                throw new CommandFailedException($"content build: {e.Message}", e);
+                    result = await builder.BuildAsync(inputs, new ContentBundleOptions
+                    {
+                        OutputDirectory = parseResult.GetValue(output)!,
+                        Name = bundleName,
+                        Format = bundleFormat,
+                        Level = zstdLevel,
+                        Architecture = architecture,
+                        SigningKey = key,
+                        ExistingBundles = existingBundles,
+                        Log = stages.Message,
+                        Progress = new Progress(stages),
+                    }, cancellationToken);
+                    stages.End();
+                }
+                catch (Exception e) when (e is ContentBundleException or IOException or InvalidDataException or HttpRequestException)
+                {
+                    stages.End(e.Message);
+                    throw new CommandFailedException($"content build: {e.Message}", e);
+                }
             }
 
             var totals = result.Definition.Totals;
-            await parseResult.InvocationConfiguration.Output.WriteLineAsync(
+            if (asJson)
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(new { bundle = result.BundlePath, signature = result.SignaturePath, size = new FileInfo(result.BundlePath).Length, totals },
+                    DiagnosticsReport.Json));
+                return ExitCodes.Ok;
+            }
+
+            await writer.WriteLineAsync(
                 $"wrote {result.BundlePath} ({totals.Images} images, {totals.Blobs} blobs, {totals.Charts} charts, {totals.Packs} packs, {new FileInfo(result.BundlePath).Length} bytes)");
             if (result.SignaturePath is { } signature)
             {
-                await parseResult.InvocationConfiguration.Output.WriteLineAsync($"wrote {signature}");
+                await writer.WriteLineAsync($"wrote {signature}");
             }
 
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Synchronous on purpose: <see cref="Progress{T}"/> would post to the thread pool and reorder stages.</summary>
+    private sealed class Progress(StageSequence<ContentBundleStage> stages) : IProgress<ContentBundleProgress>
+    {
+        public void Report(ContentBundleProgress value) => stages.Report(value.Stage, value.Bytes, value.Total);
     }
 
     private static Command Inspect()

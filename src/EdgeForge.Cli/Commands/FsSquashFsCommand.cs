@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.FileTree;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Layers;
@@ -32,9 +34,10 @@ internal static class FsSquashFsCommand
         var noXattrs = new Option<bool>("--no-xattrs") { Description = "Leave out extended attributes (kept by default: user.*, trusted.*, security.* such as security.capability)." };
         var noExports = new Option<bool>("--no-exports") { Description = "Leave out the NFS export table (written by default, as mksquashfs does)." };
         var processors = new Option<int?>("--processors") { Description = "Compressor threads (default: one per processor)." };
+        var json = new Option<bool>("--json") { Description = "Print progress as JSON event lines and the result as JSON (as build --json does)." };
         var command = new Command("squashfs", "Write a SquashFS 4.0 image of a directory: parallel, reproducible (the image time follows SOURCE_DATE_EPOCH, else the newest mtime), mountable by the Linux kernel.")
         {
-            source, output, compressor, level, blockSize, noXattrs, noExports, processors, platform,
+            source, output, compressor, level, blockSize, noXattrs, noExports, processors, platform, json,
         };
         registry.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -87,9 +90,14 @@ internal static class FsSquashFsCommand
             }
 
             SquashFsWriteResult result;
+            var asJson = parseResult.GetValue(json);
+            var writer = parseResult.InvocationConfiguration.Output;
             try
             {
-                result = await SquashFsWriter.WriteFileAsync(tree, target, options, progress: null, cancellationToken);
+                using var observer = BuildProgress.Create(writer, parseResult.InvocationConfiguration.Error, asJson);
+                result = await StepScope.RunAsync(observer, "squashfs", $"{directory} → {target}",
+                    scope => SquashFsWriter.WriteFileAsync(tree, target, options, progress: scope, cancellationToken),
+                    written => $"{written.ImageSize:N0} bytes, {written.InodeCount:N0} inodes");
             }
             catch (InvalidDataException e)
             {
@@ -103,11 +111,15 @@ internal static class FsSquashFsCommand
                 }
             }
 
-            await parseResult.InvocationConfiguration.Output.WriteLineAsync(
-                $"Wrote {target}: {result.ImageSize} bytes, {result.InodeCount} inodes, {result.ContentBytes} bytes of file contents " +
-                $"({options.Compressor.ToString().ToLowerInvariant()} level {options.CompressionLevel ?? SquashFsOptions.DefaultLevel(options.Compressor)}, " +
-                $"{options.BlockSize / 1024} KiB blocks), {result.DuplicateFiles} duplicate files shared" +
-                (result.SkippedExtendedAttributes > 0 ? $", {result.SkippedExtendedAttributes} xattrs outside user/trusted/security left out" : ""));
+            var usedLevel = options.CompressionLevel ?? SquashFsOptions.DefaultLevel(options.Compressor);
+            await writer.WriteLineAsync(asJson
+                ? JsonSerializer.Serialize(new { output = target, imageSize = result.ImageSize, inodes = result.InodeCount, contentBytes = result.ContentBytes,
+                    compressor = options.Compressor.ToString().ToLowerInvariant(), level = usedLevel, blockSize = options.BlockSize, duplicateFiles = result.DuplicateFiles,
+                    skippedExtendedAttributes = result.SkippedExtendedAttributes }, DiagnosticsReport.Json)
+                : $"Wrote {target}: {result.ImageSize} bytes, {result.InodeCount} inodes, {result.ContentBytes} bytes of file contents " +
+                  $"({options.Compressor.ToString().ToLowerInvariant()} level {usedLevel}, " +
+                  $"{options.BlockSize / 1024} KiB blocks), {result.DuplicateFiles} duplicate files shared" +
+                  (result.SkippedExtendedAttributes > 0 ? $", {result.SkippedExtendedAttributes} xattrs outside user/trusted/security left out" : ""));
             return ExitCodes.Ok;
         });
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using EdgeForge.Build.Pipeline;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Blobs;
 using EdgeForge.Oci.Layers;
@@ -34,10 +35,11 @@ internal static class ImageCommands
         var all = new Option<bool>("--all") { Description = "Copy an index with every platform it lists (default: one platform)." };
         var platform = PlatformOption("The platform chosen from an index (default: linux and the host's architecture).");
         var parallel = new Option<int>("--parallel") { Description = "Blobs transferred at once.", DefaultValueFactory = _ => 4 };
+        var json = new Option<bool>("--json") { Description = "Print progress as JSON event lines and the result as JSON (as build --json does)." };
         var registry = new RegistryOptions();
         var command = new Command("copy", "Copy an image between any two transports, keeping its digest; blobs the destination has are skipped.")
         {
-            source, destination, all, platform, parallel,
+            source, destination, all, platform, parallel, json,
         };
         registry.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -51,22 +53,29 @@ internal static class ImageCommands
             }
 
             using var client = registry.CreateClient(parseResult);
-            using var progress = new TransferProgressReporter(Console.Error, !Console.IsErrorRedirected, "copy");
-            var result = await RunAsync(async () =>
+            var asJson = parseResult.GetValue(json);
+            var output = parseResult.InvocationConfiguration.Output;
+            CopyResult result;
+            using (var observer = BuildProgress.Create(output, parseResult.InvocationConfiguration.Error, asJson))
             {
-                await using var src = OpenSource(from, client);
-                await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
-                return await ImageCopier.CopyAsync(src, dst, new CopyOptions
+                result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", scope => RunAsync(async () =>
                 {
-                    AllPlatforms = parseResult.GetValue(all),
-                    Platform = wanted,
-                    MaxParallelBlobs = parseResult.GetValue(parallel),
-                    Progress = progress,
-                }, cancellationToken);
-            }, $"copy {from} → {to}");
-            progress.Dispose();
-            await parseResult.InvocationConfiguration.Output.WriteLineAsync(
-                $"Copied {from} to {to}: {result.ManifestDigest} ({result.BlobsTransferred} blobs transferred, {result.BlobsSkipped} already present)");
+                    await using var src = OpenSource(from, client);
+                    await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
+                    return await ImageCopier.CopyAsync(src, dst, new CopyOptions
+                    {
+                        AllPlatforms = parseResult.GetValue(all),
+                        Platform = wanted,
+                        MaxParallelBlobs = parseResult.GetValue(parallel),
+                        Progress = scope,
+                    }, cancellationToken);
+                }, $"copy {from} → {to}"), copied => $"{copied.ManifestDigest}: {copied.BlobsTransferred} blobs transferred, {copied.BlobsSkipped} already present");
+            }
+
+            await output.WriteLineAsync(asJson
+                ? JsonSerializer.Serialize(new { source = from.ToString(), destination = to.ToString(), digest = result.ManifestDigest.ToString(), mediaType = result.MediaType,
+                    bytesTransferred = result.BytesTransferred, blobsTransferred = result.BlobsTransferred, blobsSkipped = result.BlobsSkipped }, DiagnosticsReport.Json)
+                : $"Copied {from} to {to}: {result.ManifestDigest} ({result.BlobsTransferred} blobs transferred, {result.BlobsSkipped} already present)");
             return ExitCodes.Ok;
         });
         return command;
@@ -280,10 +289,10 @@ internal static class ImageCommands
             await output.WriteLineAsync($"Label:      {key}={value}");
         }
 
-        await output.WriteLineAsync($"Layers ({summary.Layers.Count}, {TransferProgressReporter.FormatBytes(summary.Layers.Sum(l => l.Size))}):");
+        await output.WriteLineAsync($"Layers ({summary.Layers.Count}, {BuildProgress.Size(summary.Layers.Sum(l => l.Size))}):");
         foreach (var layer in summary.Layers)
         {
-            await output.WriteLineAsync($"  {layer.Digest}  {TransferProgressReporter.FormatBytes(layer.Size),10}  {layer.MediaType}");
+            await output.WriteLineAsync($"  {layer.Digest}  {BuildProgress.Size(layer.Size),10}  {layer.MediaType}");
         }
     }
 

@@ -54,7 +54,25 @@ public sealed record ContentBundleOptions
 
     /// <summary>Receives one line per stage (resolve, fetch, write, sign) for the user's progress display.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Receives each stage as it begins and its bytes as they move: fetched from the registries (per blob), and read
+    /// into the bundle (the total is the bundle's content before compression).
+    /// </summary>
+    public IProgress<ContentBundleProgress>? Progress { get; init; }
 }
+
+/// <summary>The stages of <see cref="ContentBundleBuilder.BuildAsync"/>, in order.</summary>
+public enum ContentBundleStage
+{
+    Resolve,
+    Fetch,
+    Write,
+    Sign,
+}
+
+/// <summary>Where a content build is: its stage, and bytes done of the stage's total (0 of 0 for stages without a size).</summary>
+public readonly record struct ContentBundleProgress(ContentBundleStage Stage, long Bytes, long Total);
 
 public sealed record ContentBundleResult(string BundlePath, string? SignaturePath, BundleDefinition Definition);
 
@@ -79,6 +97,8 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
         }
 
         var log = options.Log ?? (_ => { });
+        var progress = options.Progress;
+        progress?.Report(new ContentBundleProgress(ContentBundleStage.Resolve, 0, 0));
         var platform = options.Architecture is null ? null : Platform.Parse(options.Architecture.Contains('/') ? options.Architecture : "linux/" + options.Architecture);
         var id = await ComputeIdAsync(inputs, options, cancellationToken).ConfigureAwait(false);
 
@@ -98,7 +118,7 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
             Arch = platform?.Architecture ?? "all",
         };
         await AddProfilesAsync(layout, inputs.Profiles, definition, files, cancellationToken).ConfigureAwait(false);
-        await FillCacheAsync(layout, options.ExistingBundles, log, cancellationToken).ConfigureAwait(false);
+        await FillCacheAsync(layout, options.ExistingBundles, log, progress, cancellationToken).ConfigureAwait(false);
         await RecordPlatformsAsync(layout, platform, cancellationToken).ConfigureAwait(false);
 
         definition.Images = [.. layout.Entries.Where(e => !e.IsChart).Select(e => new BundleImage
@@ -159,6 +179,15 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
         var bundlePath = Path.Combine(directory, options.Name + extension);
         var temporary = Path.Combine(directory, $".{options.Name}{extension}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         log($"write: {bundlePath} ({ordered.Count} files, {definition.Totals.ContentBytes} bytes before compression)");
+        if (progress is not null)
+        {
+            // Progress counts what is read into the bundle: its size before compression is known, the output's is not.
+            long read = 0;
+            var contentBytes = definition.Totals.ContentBytes;
+            progress.Report(new ContentBundleProgress(ContentBundleStage.Write, 0, contentBytes));
+            ordered = [.. ordered.Select(f => f with { OnRead = n => progress.Report(new ContentBundleProgress(ContentBundleStage.Write, Interlocked.Add(ref read, n), contentBytes)) })];
+        }
+
         try
         {
             await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
@@ -179,6 +208,7 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
         if (options.SigningKey is { } key)
         {
             log($"sign: {bundlePath}{ContentSignature.Extension}");
+            progress?.Report(new ContentBundleProgress(ContentBundleStage.Sign, 0, 0));
             signaturePath = await ContentSignature.SignFileAsync(bundlePath, key, cancellationToken).ConfigureAwait(false);
         }
 
@@ -307,7 +337,8 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
     /// <paramref name="existingBundles"/> are taken from them (one streaming pass over each), the rest is fetched
     /// from the registries. Every blob is verified against its digest and size as it is stored.
     /// </summary>
-    private async Task FillCacheAsync(LayoutContent layout, IReadOnlyList<string> existingBundles, Action<string> log, CancellationToken cancellationToken)
+    private async Task FillCacheAsync(LayoutContent layout, IReadOnlyList<string> existingBundles, Action<string> log, IProgress<ContentBundleProgress>? progress,
+        CancellationToken cancellationToken)
     {
         bool Cached(Descriptor blob) => new FileInfo(cache.PathOf(blob.Digest)) is { Exists: true } file && file.Length == blob.Size;
         var missing = layout.Sources.Keys.Select(d => layout.Blobs[d]).Where(b => !Cached(b)).ToDictionary(b => b.Digest.Encoded, StringComparer.Ordinal);
@@ -333,10 +364,14 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
         }
 
         log($"fetch: {missing.Count} blobs from the registries");
+        var total = missing.Values.Sum(b => b.Size);
+        long fetched = 0;
+        progress?.Report(new ContentBundleProgress(ContentBundleStage.Fetch, 0, total));
         await Parallel.ForEachAsync(missing.Values, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelFetches, CancellationToken = cancellationToken }, async (blob, ct) =>
         {
             // The registry source stores the blob in the cache, verified against digest and size, before opening it.
             await using var stream = await layout.Sources[blob.Digest].OpenBlobAsync(blob, ct).ConfigureAwait(false);
+            progress?.Report(new ContentBundleProgress(ContentBundleStage.Fetch, Interlocked.Add(ref fetched, blob.Size), total));
         }).ConfigureAwait(false);
     }
 
@@ -506,11 +541,20 @@ public sealed class ContentBundleBuilder(RegistryClient client, BlobCache cache)
     /// </summary>
     private sealed record BundleFile(string Path, long Size, byte[]? Bytes, string? LocalPath, Digest? Digest = null)
     {
+        /// <summary>Told how many bytes each read of <see cref="Open"/>'s stream returned (write progress).</summary>
+        public Action<long>? OnRead { get; init; }
+
         public static BundleFile FromBytes(string path, byte[] bytes) => new(path, bytes.Length, bytes, null);
 
         public static BundleFile FromFile(string path, string localPath, long size, Digest? digest = null) => new(path, size, null, localPath, digest);
 
         public Stream Open()
+        {
+            var content = OpenContent();
+            return OnRead is { } onRead ? new ProgressReadStream(content, onRead) : content;
+        }
+
+        private Stream OpenContent()
         {
             if (Bytes is not null)
             {

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using EdgeForge.Build.Pipeline;
+using EdgeForge.Testing;
+
+namespace EdgeForge.Cli.Tests;
+
+/// <summary>
+/// What a person at a terminal sees: the commands run on a real pseudo-terminal (tmux), and the screens they draw are
+/// read back while they run — the live display, not the plain log lines a pipe gets.
+/// </summary>
+public sealed class LiveDisplayTests
+{
+    private static readonly Dictionary<string, string> Terminal = new() { ["TERM"] = "xterm-256color" };
+
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public void A_squashfs_on_a_terminal_shows_one_live_line_with_bytes_rate_and_eta_then_done()
+    {
+        using var work = new TestDirectory();
+        var tree = Directory.CreateDirectory(work.Combine("tree")).FullName;
+        // Random data at gzip -9 compresses slowly enough (seconds) that the display is seen while the step runs.
+        var block = new byte[1 << 20];
+        for (var file = 0; file < 2; file++)
+        {
+            using var output = File.Create(Path.Combine(tree, $"random-{file}.bin"));
+            for (var i = 0; i < 48; i++)
+            {
+                RandomNumberGenerator.Fill(block);
+                output.Write(block);
+            }
+        }
+
+        var image = work.Combine("tree.squashfs");
+        using var tmux = TmuxSession.Start($"{Quote(EdgeforgeCli.LauncherPath)} fs squashfs {Quote(tree)} -o {Quote(image)} --comp gzip --level 9", Terminal);
+        var (screens, exitCode) = tmux.WaitForExit(TimeSpan.FromMinutes(5));
+
+        exitCode.ShouldBe(0, string.Join("\n----\n", screens));
+        var last = screens[^1];
+        Row(last, "squashfs").ShouldContain("done", customMessage: last);
+        // While it ran, one live line said how far, how fast and how long to go.
+        screens.Select(s => Row(s, "squashfs")).ShouldContain(row => row.Contains("running", StringComparison.Ordinal) && row.Contains(" / ", StringComparison.Ordinal)
+            && row.Contains("/s", StringComparison.Ordinal) && row.Contains("eta", StringComparison.Ordinal), string.Join("\n----\n", screens));
+        // A terminal gets the live table, not the timestamped lines a log gets.
+        screens.ShouldAllBe(s => !s.Contains("edgeforge: squashfs:", StringComparison.Ordinal));
+        File.Exists(image).ShouldBeTrue();
+    }
+
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task A_build_on_a_terminal_shows_every_step_of_the_pipeline_as_a_live_row()
+    {
+        await using var fixture = await ProviderImageFixture.StartAsync(ProviderImageFixture.Versions);
+        var environment = new Dictionary<string, string>(Terminal) { ["CONTAINERS_REGISTRIES_CONF"] = ProviderImageFixture.RegistriesConf };
+        var command = $"{Quote(EdgeforgeCli.LauncherPath)} build provider-images {Quote(fixture.Project)} --cache-dir {Quote(fixture.Work.Combine("tty-cache"))}";
+        using var tmux = TmuxSession.Start(command, environment);
+        var (screens, exitCode) = tmux.WaitForExit(TimeSpan.FromMinutes(10));
+
+        exitCode.ShouldBe(0, string.Join("\n----\n", screens));
+        var last = screens[^1];
+        foreach (var step in EdgeBuild.Steps(BuildTarget.ProviderImages))
+        {
+            Row(last, step.Name).ShouldContain("done", customMessage: last);
+        }
+
+        foreach (var version in ProviderImageFixture.Versions)
+        {
+            last.ShouldContain($"provider-image k3s-{version}-", customMessage: last);
+        }
+
+        screens.ShouldContain(s => s.Contains("running", StringComparison.Ordinal), string.Join("\n----\n", screens));
+    }
+
+    /// <summary>The display's row for <paramref name="step"/>: the first line that starts with its name as a whole word.</summary>
+    private static string Row(string screen, string step) =>
+        screen.Split('\n').FirstOrDefault(line => line.TrimStart().StartsWith(step + " ", StringComparison.Ordinal)) ?? "";
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
