@@ -14,7 +14,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// </summary>
 public sealed class GoldenImageTests : IDisposable
 {
-    private const long Epoch = 1_700_000_000;
+    private const long Epoch = GoldenTrees.Epoch;
     private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("edgeforge-golden-");
 
     [Fact]
@@ -39,28 +39,7 @@ public sealed class GoldenImageTests : IDisposable
     [Fact]
     public async Task The_installer_layout_bios_and_uefi_el_torito_on_a_hybrid_mbr_gpt_with_an_appended_esp()
     {
-        var writer = new Iso9660Writer(new IsoImageOptions
-        {
-            VolumeId = "COS_LIVE",
-            Timestamp = Epoch,
-            ElTorito = new ElToritoOptions
-            {
-                CatalogPath = "boot/boot.catalog",
-                HideCatalog = true,
-                Entries =
-                [
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true, Grub2BootInfo = true },
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
-                ],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                MbrBootCode = GoldenTrees.Bytes("boot_hybrid.img", 512),
-                PartitionOffset = 16,
-                ForceBootable = true,
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, await EspAsync())],
-            },
-        });
+        var writer = new Iso9660Writer(GoldenTrees.InstallerIso(await EspAsync()));
         writer.AddFileTree(GoldenTrees.Rich());
         writer.AddFile("boot/eltorito.img", Local("eltorito.img", GoldenTrees.Bytes("eltorito.img", 30_001)));
         writer.AddFile("boot/kernel", GoldenTrees.Bytes("kernel", 5_000_000));
@@ -123,9 +102,13 @@ public sealed class GoldenImageTests : IDisposable
         writer.AddFileTree(GoldenTrees.Many(120));
         writer.AddFile("EFI/BOOT/bootx64.efi", GoldenTrees.Bytes("bootx64.efi", 300_000));
         writer.AddDirectory("empty/directory");
-        await using var sink = new HashingStream();
-        await writer.WriteAsync(sink);
-        sink.Sha256().ShouldBe(sha256);
+        using var sha = SHA256.Create();
+        await using (var sink = new CryptoStream(Stream.Null, sha, CryptoStreamMode.Write))
+        {
+            await writer.WriteAsync(sink);
+        }
+
+        Convert.ToHexStringLower(sha.Hash!).ShouldBe(sha256);
     }
 
     /// <summary>The ESP as the installer builds it, from generated loaders.</summary>
@@ -152,13 +135,16 @@ public sealed class GoldenImageTests : IDisposable
         return path;
     }
 
-    /// <summary>Writes to a forward-only hashing sink; the writer's own hash must agree with it.</summary>
+    /// <summary>Writes to a forward-only hashing sink (a pipe, to the writer).</summary>
     private static async Task<string> HashAsync(Iso9660Writer writer)
     {
-        await using var sink = new HashingStream();
-        var result = await writer.WriteAsync(sink);
-        result.Length.ShouldBe(sink.Length);
-        return sink.Sha256();
+        using var sha = SHA256.Create();
+        await using (var sink = new CryptoStream(Stream.Null, sha, CryptoStreamMode.Write))
+        {
+            await writer.WriteAsync(sink);
+        }
+
+        return Convert.ToHexStringLower(sha.Hash!);
     }
 
     public void Dispose() => _scratch.Delete(recursive: true);
@@ -167,7 +153,31 @@ public sealed class GoldenImageTests : IDisposable
 /// <summary>Generated trees: every kind of entry, long and non-ASCII names, deep paths, contents from a fixed generator.</summary>
 internal static class GoldenTrees
 {
-    private const long Epoch = 1_700_000_000;
+    public const long Epoch = 1_700_000_000;
+
+    /// <summary>The installer ISO's options (InstallerIsoBuilder): BIOS and UEFI El Torito, partition offset 16, the ESP appended as partition 2.</summary>
+    public static IsoImageOptions InstallerIso(string espPath) => new()
+    {
+        VolumeId = "COS_LIVE",
+        Timestamp = Epoch,
+        ElTorito = new ElToritoOptions
+        {
+            CatalogPath = "boot/boot.catalog",
+            HideCatalog = true,
+            Entries =
+            [
+                new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true, Grub2BootInfo = true },
+                new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
+            ],
+        },
+        Partitions = new HybridPartitionOptions
+        {
+            MbrBootCode = Bytes("boot_hybrid.img", 512),
+            PartitionOffset = 16,
+            ForceBootable = true,
+            AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
+        },
+    };
 
     public static GoldenTree Rich()
     {
@@ -361,57 +371,4 @@ internal sealed class GeneratedContents : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
-/// <summary>A forward-only sink that only counts and hashes what is written to it.</summary>
-internal sealed class HashingStream : Stream
-{
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _length;
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => _length;
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-    public string Sha256() => Convert.ToHexStringLower(_sha256.GetCurrentHash());
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        _sha256.AppendData(buffer);
-        _length += buffer.Length;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _sha256.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

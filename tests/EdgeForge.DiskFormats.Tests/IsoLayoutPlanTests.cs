@@ -12,7 +12,6 @@ namespace EdgeForge.DiskFormats.Tests;
 /// </summary>
 public sealed class IsoLayoutPlanTests : IDisposable
 {
-    private const long Epoch = 1_700_000_000;
     private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("edgeforge-plan-");
 
     [Fact]
@@ -96,25 +95,7 @@ public sealed class IsoLayoutPlanTests : IDisposable
     {
         var esp = Path.Combine(_scratch.FullName, "esp.img");
         File.WriteAllBytes(esp, GoldenTrees.Bytes("esp.img", 3 << 20));
-        var options = new IsoImageOptions
-        {
-            VolumeId = "COS_LIVE",
-            Timestamp = Epoch,
-            ElTorito = new ElToritoOptions
-            {
-                HideCatalog = true,
-                Entries =
-                [
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true, Grub2BootInfo = true },
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
-                ],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                MbrBootCode = GoldenTrees.Bytes("boot_hybrid.img", 512),
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, esp)],
-            },
-        };
+        var options = GoldenTrees.InstallerIso(esp);
         IsoAddedFile[] added =
         [
             new("boot/eltorito.img", GoldenTrees.Bytes("eltorito.img", 30_001), null, 30_001, 0x1A4),
