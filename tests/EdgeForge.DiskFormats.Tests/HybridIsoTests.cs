@@ -236,28 +236,12 @@ internal static class HybridIsoBuilder
 
     public static async Task<IsoImageResult> WriteOursAsync(Inputs inputs, string iso)
     {
-        var writer = new Iso9660Writer(new IsoImageOptions
+        // The installer's options, with GRUB's real hybrid MBR code.
+        var options = GoldenTrees.InstallerIso(inputs.EspImage);
+        var writer = new Iso9660Writer(options with
         {
-            VolumeId = "COS_LIVE",
-            Timestamp = 1_700_000_000,
             ComputeSha256 = true,
-            ElTorito = new ElToritoOptions
-            {
-                CatalogPath = "boot/boot.catalog",
-                HideCatalog = true,
-                Entries =
-                [
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true, Grub2BootInfo = true },
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
-                ],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                MbrBootCode = await File.ReadAllBytesAsync(inputs.Assets.BootHybridImage),
-                PartitionOffset = 16,
-                ForceBootable = true,
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, inputs.EspImage)],
-            },
+            Partitions = options.Partitions! with { MbrBootCode = await File.ReadAllBytesAsync(inputs.Assets.BootHybridImage) },
         });
         writer.AddFileTree(new DirectoryFileTreeSource(inputs.Tree));
         writer.AddFile("boot/eltorito.img", inputs.Assets.EltoritoImage);

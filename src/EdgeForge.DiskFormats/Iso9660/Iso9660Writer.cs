@@ -64,8 +64,9 @@ public sealed class Iso9660Writer
     /// <param name="progress">
     /// Receives <see cref="IsoWriteProgress"/> reports: one when each <see cref="IsoWriteStage"/> begins, then at most one
     /// per MiB written, and a final <see cref="IsoWriteStage.Done"/> with every byte counted. <see cref="IsoWriteProgress.BytesTotal"/>
-    /// is the image's exact length from the first report on. Reports are made on the writing thread; an
-    /// <see cref="IProgress{T}"/> that posts elsewhere (<see cref="Progress{T}"/>) may see them late, never out of order.
+    /// is the image's exact length from the first report on. Reports are made synchronously on the writing thread, in
+    /// order; a <see cref="Progress{T}"/> without a synchronization context hands them to the thread pool, where they may
+    /// be handled out of order, so a consumer that needs the order handles them in place.
     /// </param>
     /// <param name="cancellationToken">Stops the write between chunks.</param>
     public async Task<IsoImageResult> WriteAsync(Stream output, IProgress<IsoWriteProgress>? progress, CancellationToken cancellationToken = default)

@@ -35,7 +35,10 @@ public enum IsoWriteStage
 /// A progress report of <see cref="Iso9660Writer.WriteAsync(Stream, IProgress{IsoWriteProgress}?, CancellationToken)"/>.
 /// </summary>
 /// <param name="Stage">What is being written.</param>
-/// <param name="BytesWritten">Bytes of the image written so far, zero padding included.</param>
+/// <param name="BytesWritten">
+/// Bytes of the image written so far, zero padding included; the holes a seekable target keeps for contents delivered
+/// out of order count only in the final <see cref="IsoWriteStage.Done"/> report.
+/// </param>
 /// <param name="BytesTotal">The image's length, known from the layout before the first byte is written.</param>
 /// <param name="File">The file being copied (an ISO path, or the local path of an appended partition); null outside file data.</param>
 public readonly record struct IsoWriteProgress(IsoWriteStage Stage, long BytesWritten, long BytesTotal, string? File);
