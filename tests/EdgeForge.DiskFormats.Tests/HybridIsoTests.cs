@@ -89,11 +89,12 @@ public sealed class HybridIsoTests : IDisposable
 
         // GRUB2 boot info (libisofs patch_grub2_boot_image): block·4+5 at 2548; boot-info table at 8 (mkisofs).
         BinaryPrimitives.ReadUInt64LittleEndian(written.AsSpan(ElToritoCatalog.Grub2BootInfoOffset)).ShouldBe((ulong)bootBlock * 4 + 5);
-        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(8)).ShouldBe(16u);
-        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(12)).ShouldBe(bootBlock);
-        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(16)).ShouldBe((uint)original.Length);
-        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(20)).ShouldBe(ElToritoCatalog.ComputeBootInfoChecksum(written));
-        written.AsSpan(64, ElToritoCatalog.Grub2BootInfoOffset - 64).SequenceEqual(original.AsSpan(64, ElToritoCatalog.Grub2BootInfoOffset - 64)).ShouldBeTrue();
+        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(BootInfoTableFields.PrimaryVolumeDescriptorBlock)).ShouldBe(16u);
+        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(BootInfoTableFields.BootFileBlock)).ShouldBe(bootBlock);
+        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(BootInfoTableFields.BootFileLength)).ShouldBe((uint)original.Length);
+        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(BootInfoTableFields.Checksum)).ShouldBe(ElToritoCatalog.ComputeBootInfoChecksum(written));
+        var unpatched = BootInfoTableFields.ChecksumStart..ElToritoCatalog.Grub2BootInfoOffset;
+        written.AsSpan()[unpatched].SequenceEqual(original.AsSpan()[unpatched]).ShouldBeTrue();
 
         var mbr = new byte[512];
         stream.Position = 0;
@@ -172,7 +173,9 @@ public sealed class HybridIsoTests : IDisposable
         await using var stream = File.OpenRead(iso);
         var reader = new Iso9660Reader(stream);
         var catalog = reader.ReadCatalog()!;
-        (catalog[64], catalog[65], catalog[66]).ShouldBe(((byte)ElToritoCatalog.FinalSectionHeaderId, (byte)0xEF, (byte)2), "one final section header for both UEFI entries");
+        var section = catalog.AsSpan(ElToritoCatalogFields.FirstSectionHeader);
+        (section[ElToritoSectionHeaderFields.HeaderIndicator], section[ElToritoSectionHeaderFields.PlatformId], section[ElToritoSectionHeaderFields.SectionEntryCount])
+            .ShouldBe(((byte)ElToritoCatalog.FinalSectionHeaderId, (byte)0xEF, (byte)2), "one final section header for both UEFI entries");
         reader.ReadBootEntries()[1].ImageBlock.ShouldBe((uint)result.Layout.AddedFileBlocks["boot/uefi.img"]);
         reader.ListFiles().Select(f => f.Path).ShouldContain("boot/boot.cat", "a catalog that is not hidden is listed");
     }
@@ -233,28 +236,12 @@ internal static class HybridIsoBuilder
 
     public static async Task<IsoImageResult> WriteOursAsync(Inputs inputs, string iso)
     {
-        var writer = new Iso9660Writer(new IsoImageOptions
+        // The installer's options, with GRUB's real hybrid MBR code.
+        var options = GoldenTrees.InstallerIso(inputs.EspImage);
+        var writer = new Iso9660Writer(options with
         {
-            VolumeId = "COS_LIVE",
-            Timestamp = 1_700_000_000,
             ComputeSha256 = true,
-            ElTorito = new ElToritoOptions
-            {
-                CatalogPath = "boot/boot.catalog",
-                HideCatalog = true,
-                Entries =
-                [
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Bios, ImagePath = "boot/eltorito.img", BootInfoTable = true, Grub2BootInfo = true },
-                    new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 },
-                ],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                MbrBootCode = await File.ReadAllBytesAsync(inputs.Assets.BootHybridImage),
-                PartitionOffset = 16,
-                ForceBootable = true,
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, inputs.EspImage)],
-            },
+            Partitions = options.Partitions! with { MbrBootCode = await File.ReadAllBytesAsync(inputs.Assets.BootHybridImage) },
         });
         writer.AddFileTree(new DirectoryFileTreeSource(inputs.Tree));
         writer.AddFile("boot/eltorito.img", inputs.Assets.EltoritoImage);

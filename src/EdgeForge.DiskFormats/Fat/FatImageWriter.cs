@@ -28,7 +28,7 @@ public sealed record FatGeometry(FatType Type, long TotalSectors, int SectorsPer
 {
     public const int SectorSize = 512;
     public int ClusterBytes => SectorsPerCluster * SectorSize;
-    public int RootDirectorySectors => RootEntries * 32 / SectorSize;
+    public int RootDirectorySectors => RootEntries * FatDirectoryEntryFields.Length / SectorSize;
     public long FirstDataSector => ReservedSectors + 2L * FatSectors + RootDirectorySectors;
 }
 
@@ -44,6 +44,11 @@ public sealed class FatImageWriter
     private const int SectorSize = FatGeometry.SectorSize;
     private const byte DirectoryAttribute = 0x10, ArchiveAttribute = 0x20, VolumeLabelAttribute = 0x08;
     private const byte MediaFixedDisk = 0xF8;
+    private const byte FatCount = 2;
+    private const ushort FsInfoSector = 1, BackupBootSector = 6;
+
+    /// <summary>fatgen103 §4: FAT entries 0 and 1 are reserved; cluster 2 is the first of the data region (and FAT32's root).</summary>
+    private const uint FirstDataCluster = 2;
 
     /// <summary>fatgen103 §3.5: below 4085 clusters a volume is FAT12, below 65525 FAT16, otherwise FAT32.</summary>
     public const int MaxFat12Clusters = 4084, MaxFat16Clusters = 65524;
@@ -151,7 +156,7 @@ public sealed class FatImageWriter
         using var sink = new ImageOutputStream(output, computeSha256: false);
         await sink.WriteAsync(BuildReservedArea(geometry, label, volumeId, nextCluster), cancellationToken).ConfigureAwait(false);
         var fat = BuildFat(geometry, directories.Concat(orderedFiles));
-        for (var copy = 0; copy < 2; copy++)
+        for (var copy = 0; copy < FatCount; copy++)
         {
             await sink.WriteAsync(fat, cancellationToken).ConfigureAwait(false);
         }
@@ -162,7 +167,7 @@ public sealed class FatImageWriter
             var entries = DirectoryEntries(geometry, root, label);
             if (entries.Length > rootBytes.Length)
             {
-                throw new ArgumentException($"the root directory needs {entries.Length / 32} entries; {geometry.Type} has room for {geometry.RootEntries}");
+                throw new ArgumentException($"the root directory needs {entries.Length / FatDirectoryEntryFields.Length} entries; {geometry.Type} has room for {geometry.RootEntries}");
             }
 
             entries.CopyTo(rootBytes, 0);
@@ -249,7 +254,7 @@ public sealed class FatImageWriter
         {
             var reserved = type == FatType.Fat32 ? 32 : 1;
             var rootEntries = type == FatType.Fat32 ? 0 : 512;
-            var rootSectors = rootEntries * 32 / SectorSize;
+            var rootSectors = rootEntries * FatDirectoryEntryFields.Length / SectorSize;
             var fatSectors = 1;
             long clusters;
             while (true)
@@ -285,7 +290,7 @@ public sealed class FatImageWriter
 
     private FatGeometry AutoSize(List<Node> directories, List<Node> files)
     {
-        var contentBytes = files.Sum(f => f.Size) + directories.Sum(d => (d.Children.Sum(c => c.LongEntries.Count + 1) + 2) * 32L);
+        var contentBytes = files.Sum(f => f.Size) + directories.Sum(d => (d.Children.Sum(c => c.LongEntries.Count + 1) + 2) * (long)FatDirectoryEntryFields.Length);
         var sectors = Math.Max(2048, BinaryFields.RoundUp((long)(contentBytes * 1.05) + (256 << 10), 1 << 16) / SectorSize);
         for (var i = 0; i < 200; i++)
         {
@@ -312,7 +317,7 @@ public sealed class FatImageWriter
         (isRoot ? 1 : 2) + dir.Children.Sum(c => c.LongEntries.Count + 1);
 
     private static long DirectoryClusters(FatGeometry geometry, Node dir) =>
-        Math.Max(1, BinaryFields.DivideRoundingUp(DirectoryEntryCount(dir, dir.Parent is null) * 32L, geometry.ClusterBytes));
+        Math.Max(1, BinaryFields.DivideRoundingUp(DirectoryEntryCount(dir, dir.Parent is null) * (long)FatDirectoryEntryFields.Length, geometry.ClusterBytes));
 
     private byte[] DirectoryEntries(FatGeometry geometry, Node dir, string label)
     {
@@ -339,21 +344,21 @@ public sealed class FatImageWriter
         return entries.SelectMany(e => e).ToArray();
     }
 
-    /// <summary>fatgen103 §6: a 32-byte short directory entry.</summary>
+    /// <summary>fatgen103 §6: a 32-byte short directory entry; creation, access and write times are all the modification time.</summary>
     private static byte[] ShortEntry(byte[] name, byte attributes, long firstCluster, long size, long modificationTime)
     {
-        var e = new byte[32];
-        name.AsSpan(0, 11).CopyTo(e);
-        e[11] = attributes;
+        var e = new byte[FatDirectoryEntryFields.Length];
+        name.AsSpan(0, FatDirectoryEntryFields.NameLength).CopyTo(e.AsSpan(FatDirectoryEntryFields.Name));
+        e[FatDirectoryEntryFields.Attributes] = attributes;
         var (date, time) = DosDateTime(modificationTime);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(14), time);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(16), date);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(18), date);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(20), (ushort)(firstCluster >> 16));
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(22), time);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(24), date);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(26), (ushort)firstCluster);
-        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(28), checked((uint)size));
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.CreationTime), time);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.CreationDate), date);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.LastAccessDate), date);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.FirstClusterHigh), (ushort)(firstCluster >> 16));
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.WriteTime), time);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.WriteDate), date);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(FatDirectoryEntryFields.FirstClusterLow), (ushort)firstCluster);
+        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(FatDirectoryEntryFields.FileSize), checked((uint)size));
         return e;
     }
 
@@ -371,62 +376,65 @@ public sealed class FatImageWriter
         var area = new byte[g.ReservedSectors * SectorSize];
         var boot = area.AsSpan(0, SectorSize);
         var fat32 = g.Type == FatType.Fat32;
-        // fatgen103 §3.1/§3.2/§3.3: jump, OEM name, BPB, extended BPB.
-        boot[0] = 0xEB;
-        boot[1] = (byte)(fat32 ? 0x58 : 0x3C);
-        boot[2] = 0x90;
-        Encoding.ASCII.GetBytes("MSWIN4.1").CopyTo(boot[3..]);
-        BinaryPrimitives.WriteUInt16LittleEndian(boot[11..], SectorSize);
-        boot[13] = (byte)g.SectorsPerCluster;
-        BinaryPrimitives.WriteUInt16LittleEndian(boot[14..], (ushort)g.ReservedSectors);
-        boot[16] = 2;
-        BinaryPrimitives.WriteUInt16LittleEndian(boot[17..], (ushort)g.RootEntries);
+        var ext = fat32 ? Fat32BootSectorFields.ExtendedBootSector : FatBootSectorFields.Fat16ExtendedBootSector;
+
+        // fatgen103 §3.1/§3.2/§3.3: jump, OEM name, BPB, extended BPB. The jump's displacement counts from the
+        // instruction after it (offset 2) to the boot code.
+        boot[FatBootSectorFields.JumpBoot] = 0xEB;
+        boot[FatBootSectorFields.JumpBoot + 1] = (byte)(ext + FatExtendedBootSectorFields.BootCode - 2);
+        boot[FatBootSectorFields.JumpBoot + 2] = 0x90;
+        Encoding.ASCII.GetBytes("MSWIN4.1").CopyTo(boot[FatBootSectorFields.OemName..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.BytesPerSector..], SectorSize);
+        boot[FatBootSectorFields.SectorsPerCluster] = (byte)g.SectorsPerCluster;
+        BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.ReservedSectorCount..], (ushort)g.ReservedSectors);
+        boot[FatBootSectorFields.NumberOfFats] = FatCount;
+        BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.RootEntryCount..], (ushort)g.RootEntries);
         if (!fat32 && g.TotalSectors < 0x10000)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(boot[19..], (ushort)g.TotalSectors);
+            BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.TotalSectors16..], (ushort)g.TotalSectors);
         }
         else
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(boot[32..], (uint)g.TotalSectors);
+            BinaryPrimitives.WriteUInt32LittleEndian(boot[FatBootSectorFields.TotalSectors32..], (uint)g.TotalSectors);
         }
 
-        boot[21] = MediaFixedDisk;
-        BinaryPrimitives.WriteUInt16LittleEndian(boot[24..], 32);
-        BinaryPrimitives.WriteUInt16LittleEndian(boot[26..], 64);
-        var ext = 36;
+        boot[FatBootSectorFields.Media] = MediaFixedDisk;
+        BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.SectorsPerTrack..], 32);
+        BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.NumberOfHeads..], 64);
         if (fat32)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(boot[36..], (uint)g.FatSectors);
-            BinaryPrimitives.WriteUInt32LittleEndian(boot[44..], 2);
-            BinaryPrimitives.WriteUInt16LittleEndian(boot[48..], 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(boot[50..], 6);
-            ext = 64;
+            BinaryPrimitives.WriteUInt32LittleEndian(boot[Fat32BootSectorFields.FatSize32..], (uint)g.FatSectors);
+            BinaryPrimitives.WriteUInt32LittleEndian(boot[Fat32BootSectorFields.RootCluster..], FirstDataCluster);
+            BinaryPrimitives.WriteUInt16LittleEndian(boot[Fat32BootSectorFields.FsInfoSector..], FsInfoSector);
+            BinaryPrimitives.WriteUInt16LittleEndian(boot[Fat32BootSectorFields.BackupBootSector..], BackupBootSector);
         }
         else
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(boot[22..], (ushort)g.FatSectors);
+            BinaryPrimitives.WriteUInt16LittleEndian(boot[FatBootSectorFields.FatSize16..], (ushort)g.FatSectors);
         }
 
-        boot[ext] = 0x80;
-        boot[ext + 2] = 0x29;
-        BinaryPrimitives.WriteUInt32LittleEndian(boot[(ext + 3)..], volumeId);
-        Encoding.ASCII.GetBytes(label.PadRight(11)).CopyTo(boot[(ext + 7)..]);
-        Encoding.ASCII.GetBytes(g.Type switch { FatType.Fat12 => "FAT12   ", FatType.Fat16 => "FAT16   ", _ => "FAT32   " }).CopyTo(boot[(ext + 18)..]);
+        var extended = boot[ext..];
+        extended[FatExtendedBootSectorFields.DriveNumber] = 0x80;
+        extended[FatExtendedBootSectorFields.BootSignature] = FatExtendedBootSectorFields.ExtendedBootSignature;
+        BinaryPrimitives.WriteUInt32LittleEndian(extended[FatExtendedBootSectorFields.VolumeId..], volumeId);
+        Encoding.ASCII.GetBytes(label.PadRight(11)).CopyTo(extended[FatExtendedBootSectorFields.VolumeLabel..]);
+        Encoding.ASCII.GetBytes(g.Type switch { FatType.Fat12 => "FAT12   ", FatType.Fat16 => "FAT16   ", _ => "FAT32   " })
+            .CopyTo(extended[FatExtendedBootSectorFields.FileSystemType..]);
         // Not a boot disk: the boot code asks the BIOS for the next device (INT 18h) and halts.
         byte[] code = [0xCD, 0x18, 0xF4, 0xEB, 0xFD];
-        code.CopyTo(boot[(ext + 26)..]);
-        boot[510] = 0x55;
-        boot[511] = 0xAA;
+        code.CopyTo(extended[FatExtendedBootSectorFields.BootCode..]);
+        boot[FatBootSectorFields.Signature] = 0x55;
+        boot[FatBootSectorFields.Signature + 1] = 0xAA;
         if (fat32)
         {
             // fatgen103 §5: FSInfo at sector 1, backup boot sector at 6 and its FSInfo at 7.
-            var info = area.AsSpan(SectorSize, SectorSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(info, 0x41615252);
-            BinaryPrimitives.WriteUInt32LittleEndian(info[484..], 0x61417272);
-            BinaryPrimitives.WriteUInt32LittleEndian(info[488..], (uint)(g.Clusters - (nextFreeCluster - 2)));
-            BinaryPrimitives.WriteUInt32LittleEndian(info[492..], (uint)nextFreeCluster);
-            BinaryPrimitives.WriteUInt32LittleEndian(info[508..], 0xAA550000);
-            area.AsSpan(0, 2 * SectorSize).CopyTo(area.AsSpan(6 * SectorSize));
+            var info = area.AsSpan(FsInfoSector * SectorSize, SectorSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[FsInfoFields.LeadSignature..], FsInfoFields.LeadSignatureValue);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[FsInfoFields.StructureSignature..], FsInfoFields.StructureSignatureValue);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[FsInfoFields.FreeCount..], (uint)(g.Clusters - (nextFreeCluster - 2)));
+            BinaryPrimitives.WriteUInt32LittleEndian(info[FsInfoFields.NextFree..], (uint)nextFreeCluster);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[FsInfoFields.TrailSignature..], FsInfoFields.TrailSignatureValue);
+            area.AsSpan(0, (FsInfoSector + 1) * SectorSize).CopyTo(area.AsSpan(BackupBootSector * SectorSize));
         }
 
         return area;

@@ -13,6 +13,14 @@ internal static class FatShortNames
     public const byte LastLongEntryFlag = 0x40;
     public const int MaxLongNameLength = 255;
 
+    /// <summary>Where the 13 characters of a long-name entry go: LDIR_Name1 (5), LDIR_Name2 (6), LDIR_Name3 (2), two bytes each.</summary>
+    private static readonly int[] LongNameCharacterOffsets =
+    [
+        .. Enumerable.Range(0, 5).Select(i => FatLongDirectoryEntryFields.Name1 + 2 * i),
+        .. Enumerable.Range(0, 6).Select(i => FatLongDirectoryEntryFields.Name2 + 2 * i),
+        .. Enumerable.Range(0, 2).Select(i => FatLongDirectoryEntryFields.Name3 + 2 * i),
+    ];
+
     /// <summary>fatgen103 §6.1: characters valid in a short name besides letters and digits.</summary>
     private const string SpecialCharacters = "!#$%&'()-@^_`{}~";
 
@@ -108,18 +116,17 @@ internal static class FatShortNames
         var entries = new List<byte[]>();
         for (var ordinal = count; ordinal >= 1; ordinal--)
         {
-            var entry = new byte[32];
-            entry[0] = (byte)(ordinal | (ordinal == count ? LastLongEntryFlag : 0));
-            entry[11] = LongNameAttribute;
-            entry[13] = checksum;
-            var offsets = new[] { 1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30 };
+            var entry = new byte[FatDirectoryEntryFields.Length];
+            entry[FatLongDirectoryEntryFields.Order] = (byte)(ordinal | (ordinal == count ? LastLongEntryFlag : 0));
+            entry[FatLongDirectoryEntryFields.Attributes] = LongNameAttribute;
+            entry[FatLongDirectoryEntryFields.Checksum] = checksum;
             for (var i = 0; i < LongNameCharactersPerEntry; i++)
             {
                 var index = (ordinal - 1) * LongNameCharactersPerEntry + i;
                 // §7.1: the name ends with one 0x0000 and the rest of the last entry is 0xFFFF.
                 var c = index < name.Length ? name[index] : index == name.Length ? '\0' : '\uFFFF';
-                entry[offsets[i]] = (byte)c;
-                entry[offsets[i] + 1] = (byte)(c >> 8);
+                entry[LongNameCharacterOffsets[i]] = (byte)c;
+                entry[LongNameCharacterOffsets[i] + 1] = (byte)(c >> 8);
             }
 
             entries.Add(entry);

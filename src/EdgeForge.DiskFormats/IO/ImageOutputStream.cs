@@ -11,11 +11,16 @@ internal sealed class ImageOutputStream : IDisposable
     private static readonly byte[] Zeros = new byte[1 << 16];
     private readonly Stream _target;
     private readonly IncrementalHash? _sha256;
+    private readonly Action<int>? _written;
 
-    public ImageOutputStream(Stream target, bool computeSha256)
+    /// <param name="target">Where the image goes.</param>
+    /// <param name="computeSha256">Hash the bytes in stream order (<see cref="Sha256Hex"/>).</param>
+    /// <param name="written">Called after every write with its byte count, for progress reports.</param>
+    public ImageOutputStream(Stream target, bool computeSha256, Action<int>? written = null)
     {
         _target = target;
         _sha256 = computeSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        _written = written;
     }
 
     public long Position { get; private set; }
@@ -58,6 +63,7 @@ internal sealed class ImageOutputStream : IDisposable
 
         Position += data.Length;
         HighWater = Math.Max(HighWater, Position);
+        _written?.Invoke(data.Length);
     }
 
     public async ValueTask WriteZerosAsync(long count, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ public static class ElToritoCatalog
 {
     /// <summary>El Torito §2.0: the Boot Record Volume Descriptor's system identifier; the catalog block is at offset 0x47.</summary>
     public const string BootSystemId = "EL TORITO SPECIFICATION";
-    public const int BootRecordCatalogPointerOffset = 0x47;
+    public const int BootRecordCatalogPointerOffset = BootRecordFields.BootSystemUse;
 
     public const byte ValidationHeaderId = 0x01;
     public const byte BootableIndicator = 0x88;
@@ -22,9 +22,9 @@ public static class ElToritoCatalog
     public const byte NoEmulation = 0x00;
 
     /// <summary>mkisofs/libisofs boot-info table: 56 bytes at offset 8 of the image (PVD LBA, image LBA, length, checksum of bytes 64..end).</summary>
-    public const int BootInfoTableOffset = 8;
-    public const int BootInfoTableLength = 56;
-    public const int BootInfoChecksumStart = 64;
+    public const int BootInfoTableOffset = BootInfoTableFields.Table;
+    public const int BootInfoTableLength = BootInfoTableFields.TableLength;
+    public const int BootInfoChecksumStart = BootInfoTableFields.ChecksumStart;
 
     /// <summary>
     /// libisofs <c>Libisofs_grub2_elto_patch_poS</c> (512·5 − 12) and offset 5: GRUB's cdboot.img + core.img expects
@@ -47,23 +47,18 @@ public static class ElToritoCatalog
             throw new ArgumentException("an El Torito catalog needs at least one entry", nameof(entries));
         }
 
-        var catalog = new byte[2048];
+        var catalog = new byte[Iso9660Writer.BlockSize];
         var span = catalog.AsSpan();
 
         // §2.1 validation entry: the 16-bit little-endian words of the 32 bytes sum to zero.
-        span[0] = ValidationHeaderId;
-        span[1] = (byte)entries[0].Platform;
-        span[30] = 0x55;
-        span[31] = 0xAA;
-        var sum = 0;
-        for (var i = 0; i < 32; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16LittleEndian(span[i..]);
-        }
+        var validation = span.Slice(ElToritoCatalogFields.ValidationEntry, ElToritoCatalogFields.EntryLength);
+        validation[ElToritoValidationEntryFields.HeaderId] = ValidationHeaderId;
+        validation[ElToritoValidationEntryFields.PlatformId] = (byte)entries[0].Platform;
+        validation[ElToritoValidationEntryFields.KeyByte1] = ElToritoValidationEntryFields.KeyByte1Value;
+        validation[ElToritoValidationEntryFields.KeyByte2] = ElToritoValidationEntryFields.KeyByte2Value;
+        BinaryPrimitives.WriteUInt16LittleEndian(validation[ElToritoValidationEntryFields.Checksum..], (ushort)(-ValidationSum(validation) & 0xFFFF));
 
-        BinaryPrimitives.WriteUInt16LittleEndian(span[28..], (ushort)(-sum & 0xFFFF));
-
-        WriteEntry(span.Slice(32, 32), entries[0]);
+        WriteEntry(span.Slice(ElToritoCatalogFields.InitialEntry, ElToritoCatalogFields.EntryLength), entries[0]);
 
         // §2.3/§2.4: further entries grouped by consecutive platform, one section header each, the last one 0x91.
         var sections = new List<List<ElToritoPlacedEntry>>();
@@ -77,22 +72,23 @@ public static class ElToritoCatalog
             sections[^1].Add(entry);
         }
 
-        var at = 64;
+        var at = ElToritoCatalogFields.FirstSectionHeader;
         for (var s = 0; s < sections.Count; s++)
         {
-            if (at + 32 * (1 + sections[s].Count) > catalog.Length)
+            if (at + ElToritoCatalogFields.EntryLength * (1 + sections[s].Count) > catalog.Length)
             {
                 throw new ArgumentException("El Torito catalog entries do not fit in one block", nameof(entries));
             }
 
-            span[at] = s + 1 == sections.Count ? FinalSectionHeaderId : SectionHeaderId;
-            span[at + 1] = (byte)sections[s][0].Platform;
-            BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 2)..], (ushort)sections[s].Count);
-            at += 32;
+            var header = span.Slice(at, ElToritoCatalogFields.EntryLength);
+            header[ElToritoSectionHeaderFields.HeaderIndicator] = s + 1 == sections.Count ? FinalSectionHeaderId : SectionHeaderId;
+            header[ElToritoSectionHeaderFields.PlatformId] = (byte)sections[s][0].Platform;
+            BinaryPrimitives.WriteUInt16LittleEndian(header[ElToritoSectionHeaderFields.SectionEntryCount..], (ushort)sections[s].Count);
+            at += ElToritoCatalogFields.EntryLength;
             foreach (var entry in sections[s])
             {
-                WriteEntry(span.Slice(at, 32), entry);
-                at += 32;
+                WriteEntry(span.Slice(at, ElToritoCatalogFields.EntryLength), entry);
+                at += ElToritoCatalogFields.EntryLength;
             }
         }
 
@@ -102,33 +98,34 @@ public static class ElToritoCatalog
     /// <summary>Parses a catalog block back into its entries (validation checksum and key bytes checked).</summary>
     public static IReadOnlyList<ElToritoPlacedEntry> Parse(ReadOnlySpan<byte> catalog)
     {
-        if (catalog[0] != ValidationHeaderId || catalog[30] != 0x55 || catalog[31] != 0xAA)
+        var validation = catalog.Slice(ElToritoCatalogFields.ValidationEntry, ElToritoCatalogFields.EntryLength);
+        if (validation[ElToritoValidationEntryFields.HeaderId] != ValidationHeaderId
+            || validation[ElToritoValidationEntryFields.KeyByte1] != ElToritoValidationEntryFields.KeyByte1Value
+            || validation[ElToritoValidationEntryFields.KeyByte2] != ElToritoValidationEntryFields.KeyByte2Value)
         {
             throw new InvalidDataException("El Torito validation entry: bad header id or key bytes");
         }
 
-        var sum = 0;
-        for (var i = 0; i < 32; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16LittleEndian(catalog[i..]);
-        }
-
-        if ((sum & 0xFFFF) != 0)
+        if ((ValidationSum(validation) & 0xFFFF) != 0)
         {
             throw new InvalidDataException("El Torito validation entry: checksum does not sum to zero");
         }
 
-        var result = new List<ElToritoPlacedEntry> { ReadEntry(catalog.Slice(32, 32), (ElToritoPlatform)catalog[1]) };
-        var at = 64;
-        while (at + 32 <= catalog.Length && catalog[at] is SectionHeaderId or FinalSectionHeaderId)
+        var result = new List<ElToritoPlacedEntry>
         {
-            var final = catalog[at] == FinalSectionHeaderId;
-            var platform = (ElToritoPlatform)catalog[at + 1];
-            var count = BinaryPrimitives.ReadUInt16LittleEndian(catalog[(at + 2)..]);
-            at += 32;
-            for (var i = 0; i < count && at + 32 <= catalog.Length; i++, at += 32)
+            ReadEntry(catalog.Slice(ElToritoCatalogFields.InitialEntry, ElToritoCatalogFields.EntryLength), (ElToritoPlatform)validation[ElToritoValidationEntryFields.PlatformId]),
+        };
+        var at = ElToritoCatalogFields.FirstSectionHeader;
+        while (at + ElToritoCatalogFields.EntryLength <= catalog.Length && catalog[at + ElToritoSectionHeaderFields.HeaderIndicator] is SectionHeaderId or FinalSectionHeaderId)
+        {
+            var header = catalog.Slice(at, ElToritoCatalogFields.EntryLength);
+            var final = header[ElToritoSectionHeaderFields.HeaderIndicator] == FinalSectionHeaderId;
+            var platform = (ElToritoPlatform)header[ElToritoSectionHeaderFields.PlatformId];
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(header[ElToritoSectionHeaderFields.SectionEntryCount..]);
+            at += ElToritoCatalogFields.EntryLength;
+            for (var i = 0; i < count && at + ElToritoCatalogFields.EntryLength <= catalog.Length; i++, at += ElToritoCatalogFields.EntryLength)
             {
-                result.Add(ReadEntry(catalog.Slice(at, 32), platform));
+                result.Add(ReadEntry(catalog.Slice(at, ElToritoCatalogFields.EntryLength), platform));
             }
 
             if (final)
@@ -149,12 +146,11 @@ public static class ElToritoCatalog
         }
 
         var checksum = ComputeBootInfoChecksum(image);
-        var table = image.Slice(BootInfoTableOffset, BootInfoTableLength);
-        table.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(table, pvdBlock);
-        BinaryPrimitives.WriteUInt32LittleEndian(table[4..], imageBlock);
-        BinaryPrimitives.WriteUInt32LittleEndian(table[8..], (uint)image.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(table[12..], checksum);
+        image.Slice(BootInfoTableFields.Table, BootInfoTableFields.TableLength).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(image[BootInfoTableFields.PrimaryVolumeDescriptorBlock..], pvdBlock);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[BootInfoTableFields.BootFileBlock..], imageBlock);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[BootInfoTableFields.BootFileLength..], (uint)image.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[BootInfoTableFields.Checksum..], checksum);
     }
 
     /// <summary>The sum of the image's 32-bit little-endian words from byte 64 on; a short last word counts as zero-padded.</summary>
@@ -188,15 +184,28 @@ public static class ElToritoCatalog
         BinaryPrimitives.WriteUInt64LittleEndian(image[Grub2BootInfoOffset..], (ulong)imageBlock * 4 + Grub2BootInfoSectorDelta);
     }
 
+    /// <summary>§2.1: the sum of the validation entry's sixteen 16-bit little-endian words.</summary>
+    private static int ValidationSum(ReadOnlySpan<byte> validation)
+    {
+        var sum = 0;
+        for (var i = 0; i < ElToritoCatalogFields.EntryLength; i += 2)
+        {
+            sum += BinaryPrimitives.ReadUInt16LittleEndian(validation[i..]);
+        }
+
+        return sum;
+    }
+
+    /// <summary>§2.2/§2.4: load segment 0 (the traditional 0x7C0) and system type 0 are left zero.</summary>
     private static void WriteEntry(Span<byte> e, ElToritoPlacedEntry entry)
     {
-        // §2.2: boot indicator, media type, load segment (0 = 0x7C0), system type, unused, sector count, load RBA.
-        e[0] = entry.Bootable ? BootableIndicator : (byte)0;
-        e[1] = entry.MediaType;
-        BinaryPrimitives.WriteUInt16LittleEndian(e[6..], entry.LoadSectors);
-        BinaryPrimitives.WriteUInt32LittleEndian(e[8..], entry.ImageBlock);
+        e[ElToritoEntryFields.BootIndicator] = entry.Bootable ? BootableIndicator : (byte)0;
+        e[ElToritoEntryFields.MediaType] = entry.MediaType;
+        BinaryPrimitives.WriteUInt16LittleEndian(e[ElToritoEntryFields.SectorCount..], entry.LoadSectors);
+        BinaryPrimitives.WriteUInt32LittleEndian(e[ElToritoEntryFields.LoadRba..], entry.ImageBlock);
     }
 
     private static ElToritoPlacedEntry ReadEntry(ReadOnlySpan<byte> e, ElToritoPlatform platform) =>
-        new(platform, BinaryPrimitives.ReadUInt16LittleEndian(e[6..]), BinaryPrimitives.ReadUInt32LittleEndian(e[8..]), e[0] == BootableIndicator, e[1]);
+        new(platform, BinaryPrimitives.ReadUInt16LittleEndian(e[ElToritoEntryFields.SectorCount..]), BinaryPrimitives.ReadUInt32LittleEndian(e[ElToritoEntryFields.LoadRba..]),
+            e[ElToritoEntryFields.BootIndicator] == BootableIndicator, e[ElToritoEntryFields.MediaType]);
 }

@@ -34,7 +34,7 @@ public sealed class Iso9660Reader
         _image = image;
         _base = baseOffset;
         Descriptors = ReadDescriptors();
-        var primary = Descriptors.FirstOrDefault(d => d.Type == 1) ?? throw new InvalidDataException("no primary volume descriptor (ECMA-119 §8.4) at block 16 or later");
+        var primary = Descriptors.FirstOrDefault(d => d.Type == VolumeDescriptorFields.PrimaryType) ?? throw new InvalidDataException("no primary volume descriptor (ECMA-119 §8.4) at block 16 or later");
         Primary = primary;
         Joliet = Descriptors.FirstOrDefault(d => d.IsJoliet);
         CatalogBlock = Descriptors.FirstOrDefault(d => d.CatalogBlock is not null)?.CatalogBlock;
@@ -95,7 +95,7 @@ public sealed class Iso9660Reader
             IsoFileRecord? partial = null;
             foreach (var record in ReadDirectory(block, length))
             {
-                if (record.Identifier is [0] or [1])
+                if (record.Identifier is [DirectoryRecordFields.SelfIdentifier] or [DirectoryRecordFields.ParentIdentifier])
                 {
                     continue;
                 }
@@ -153,24 +153,26 @@ public sealed class Iso9660Reader
         var at = 0;
         while (at < length)
         {
-            var recordLength = data[at];
+            var recordLength = data[at + DirectoryRecordFields.Length];
             if (recordLength == 0)
             {
                 at = (int)BinaryFields.RoundUp(at + 1, BlockSize);
                 continue;
             }
 
-            if (recordLength < 34 || at + recordLength > data.Length || (at % BlockSize) + recordLength > BlockSize)
+            if (recordLength < DirectoryRecordFields.MinLength || at + recordLength > data.Length || (at % BlockSize) + recordLength > BlockSize)
             {
                 throw new InvalidDataException($"directory at block {block}: bad record length {recordLength} at offset {at} (ECMA-119 §9.1, §6.8.1.1)");
             }
 
             var r = data.AsSpan(at, recordLength);
-            var idLength = r[32];
-            var identifier = r.Slice(33, idLength).ToArray();
-            var systemUseStart = 33 + idLength + (idLength % 2 == 0 ? 1 : 0);
-            yield return new RawRecord(identifier, BinaryPrimitives.ReadUInt32LittleEndian(r[2..]), BinaryPrimitives.ReadUInt32LittleEndian(r[10..]),
-                (r[25] & 0x02) != 0, (r[25] & 0x80) != 0, IsoDates.ReadRecordDate(r.Slice(18, 7)),
+            var idLength = r[DirectoryRecordFields.FileIdentifierLength];
+            var identifier = r.Slice(DirectoryRecordFields.FileIdentifier, idLength).ToArray();
+            var systemUseStart = DirectoryRecordFields.SystemUse(idLength);
+            var flags = r[DirectoryRecordFields.FileFlags];
+            yield return new RawRecord(identifier, BinaryFields.ReadLsb32(r[DirectoryRecordFields.ExtentLocation..]), BinaryFields.ReadLsb32(r[DirectoryRecordFields.DataLength..]),
+                (flags & DirectoryRecordFlags.Directory) != 0, (flags & DirectoryRecordFlags.MultiExtent) != 0,
+                IsoDates.ReadRecordDate(r.Slice(DirectoryRecordFields.RecordingDate, DirectoryRecordFields.RecordingDateLength)),
                 systemUseStart < recordLength ? r[systemUseStart..].ToArray() : []);
             at += recordLength;
         }
@@ -199,32 +201,33 @@ public sealed class Iso9660Reader
         for (var hops = 0; area is not null && hops < 64; hops++)
         {
             byte[]? next = null;
-            foreach (var (signature, data) in RockRidge.Parse(area))
+            foreach (var (signature, entry) in RockRidge.Parse(area))
             {
                 switch (signature)
                 {
-                    case "PX" when data.Length >= 32:
-                        fields.Mode = (int)RockRidge.ReadBoth32(data);
-                        fields.Links = (int)RockRidge.ReadBoth32(data.AsSpan(8));
-                        fields.Uid = (int)RockRidge.ReadBoth32(data.AsSpan(16));
-                        fields.Gid = (int)RockRidge.ReadBoth32(data.AsSpan(24));
-                        fields.Serial = data.Length >= 40 ? RockRidge.ReadBoth32(data.AsSpan(32)) : null;
+                    // RRIP 1.10's PX ends before the serial number.
+                    case SuspSignatures.PosixAttributes when entry.Length >= PosixAttributesFields.SerialNumber:
+                        fields.Mode = (int)RockRidge.ReadBoth32(entry.AsSpan(PosixAttributesFields.FileMode));
+                        fields.Links = (int)RockRidge.ReadBoth32(entry.AsSpan(PosixAttributesFields.Links));
+                        fields.Uid = (int)RockRidge.ReadBoth32(entry.AsSpan(PosixAttributesFields.Uid));
+                        fields.Gid = (int)RockRidge.ReadBoth32(entry.AsSpan(PosixAttributesFields.Gid));
+                        fields.Serial = entry.Length >= PosixAttributesFields.EntryLength ? RockRidge.ReadBoth32(entry.AsSpan(PosixAttributesFields.SerialNumber)) : null;
                         break;
-                    case "NM" when data.Length >= 1:
+                    case SuspSignatures.AlternateName when entry.Length >= AlternateNameFields.Name:
                         hasName = true;
-                        if ((data[0] & 0x06) == 0)
+                        if ((entry[AlternateNameFields.Flags] & (AlternateNameFields.Current | AlternateNameFields.Parent)) == 0)
                         {
-                            nameBytes.AddRange(data.Skip(1));
+                            nameBytes.AddRange(entry.Skip(AlternateNameFields.Name));
                         }
 
                         break;
-                    case "SL" when data.Length >= 1:
+                    case SuspSignatures.SymbolicLink when entry.Length >= SymbolicLinkFields.Components:
                         hasLink = true;
-                        var at = 1;
-                        while (at + 2 <= data.Length)
+                        var at = SymbolicLinkFields.Components;
+                        while (at + SymbolicLinkFields.ComponentContent <= entry.Length)
                         {
-                            var flags = data[at];
-                            var length = data[at + 1];
+                            var flags = entry[at + SymbolicLinkFields.ComponentFlags];
+                            var length = entry[at + SymbolicLinkFields.ComponentLength];
                             if (linkSeparatorPending)
                             {
                                 link.Append('/');
@@ -245,7 +248,7 @@ public sealed class Iso9660Reader
                                     linkSeparatorPending = true;
                                     break;
                                 default:
-                                    linkComponent.AddRange(data.Skip(at + 2).Take(length));
+                                    linkComponent.AddRange(entry.Skip(at + SymbolicLinkFields.ComponentContent).Take(length));
                                     if ((flags & RockRidge.ComponentContinue) == 0)
                                     {
                                         link.Append(Encoding.UTF8.GetString(linkComponent.ToArray()));
@@ -256,20 +259,20 @@ public sealed class Iso9660Reader
                                     break;
                             }
 
-                            at += 2 + length;
+                            at += SymbolicLinkFields.ComponentContent + length;
                         }
 
                         break;
-                    case "PN" when data.Length >= 16:
-                        var dev = ((ulong)RockRidge.ReadBoth32(data) << 32) | RockRidge.ReadBoth32(data.AsSpan(8));
+                    case SuspSignatures.DeviceNumber when entry.Length >= DeviceNumberFields.EntryLength:
+                        var dev = ((ulong)RockRidge.ReadBoth32(entry.AsSpan(DeviceNumberFields.High)) << 32) | RockRidge.ReadBoth32(entry.AsSpan(DeviceNumberFields.Low));
                         var major = (int)(((dev >> 32) & 0xFFFFF000) | ((dev >> 8) & 0xFFF));
                         var minor = (int)(((dev >> 12) & 0xFFFFFF00) | (dev & 0xFF));
                         fields.Device = (major, minor);
                         break;
-                    case "CE" when data.Length >= 24:
-                        var block = RockRidge.ReadBoth32(data);
-                        var offset = (int)RockRidge.ReadBoth32(data.AsSpan(8));
-                        var size = (int)RockRidge.ReadBoth32(data.AsSpan(16));
+                    case SuspSignatures.ContinuationArea when entry.Length >= ContinuationAreaFields.EntryLength:
+                        var block = RockRidge.ReadBoth32(entry.AsSpan(ContinuationAreaFields.Block));
+                        var offset = (int)RockRidge.ReadBoth32(entry.AsSpan(ContinuationAreaFields.Offset));
+                        var size = (int)RockRidge.ReadBoth32(entry.AsSpan(ContinuationAreaFields.AreaLength));
                         if (offset + size > BlockSize)
                         {
                             throw new InvalidDataException($"SUSP CE area at block {block} offset {offset} length {size} crosses a block");
@@ -300,7 +303,8 @@ public sealed class Iso9660Reader
     private List<IsoVolumeDescriptor> ReadDescriptors()
     {
         var result = new List<IsoVolumeDescriptor>();
-        for (long block = 16; block < 16 + 64; block++)
+        const int maxDescriptors = 64;
+        for (long block = VolumeDescriptorFields.FirstDescriptorBlock; block < VolumeDescriptorFields.FirstDescriptorBlock + maxDescriptors; block++)
         {
             if (_base + (block + 1) * BlockSize > _image.Length)
             {
@@ -308,46 +312,57 @@ public sealed class Iso9660Reader
             }
 
             var d = ReadBlocks(block, 1);
-            if (Encoding.ASCII.GetString(d, 1, 5) != "CD001")
+            var standardIdentifier = VolumeDescriptorFields.StandardIdentifierText;
+            if (Encoding.ASCII.GetString(d, VolumeDescriptorFields.StandardIdentifier, standardIdentifier.Length) != standardIdentifier)
             {
                 throw new InvalidDataException($"block {block}: no CD001 standard identifier (ECMA-119 §8.1)");
             }
 
-            var type = d[0];
-            if (type == 255)
+            var type = d[VolumeDescriptorFields.Type];
+            if (type == VolumeDescriptorFields.TerminatorType)
             {
                 result.Add(new IsoVolumeDescriptor(block, type, "", 0, 0, 0, 0, 0, 0, false, null, null));
                 return result;
             }
 
-            if (type == 0)
+            if (type == VolumeDescriptorFields.BootRecordType)
             {
-                var system = BinaryFields.ReadTrimmedAscii(d.AsSpan(7, 32));
-                long? catalog = system == ElToritoCatalog.BootSystemId ? BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(ElToritoCatalog.BootRecordCatalogPointerOffset)) : null;
+                var system = BinaryFields.ReadTrimmedAscii(d.AsSpan(BootRecordFields.BootSystemIdentifier, BootRecordFields.BootSystemIdentifierLength));
+                long? catalog = system == ElToritoCatalog.BootSystemId ? BinaryFields.ReadLsb32(d.AsSpan(BootRecordFields.BootSystemUse)) : null;
                 result.Add(new IsoVolumeDescriptor(block, type, "", 0, 0, 0, 0, 0, 0, false, system, catalog));
                 continue;
             }
 
-            var joliet = type == 2 && d[88] == '%' && d[89] == '/' && d[90] is (byte)'@' or (byte)'C' or (byte)'E';
-            var volumeId = joliet ? BinaryFields.ReadTrimmedUcs2(d.AsSpan(40, 32)) : BinaryFields.ReadTrimmedAscii(d.AsSpan(40, 32));
+            const int escape = PrimaryVolumeDescriptorFields.EscapeSequences;
+            var joliet = type == VolumeDescriptorFields.SupplementaryType && d[escape] == '%' && d[escape + 1] == '/' && d[escape + 2] is (byte)'@' or (byte)'C' or (byte)'E';
+            var volumeIdField = d.AsSpan(PrimaryVolumeDescriptorFields.VolumeIdentifier, PrimaryVolumeDescriptorFields.VolumeIdentifierLength);
+            var volumeId = joliet ? BinaryFields.ReadTrimmedUcs2(volumeIdField) : BinaryFields.ReadTrimmedAscii(volumeIdField);
+            var root = d.AsSpan(PrimaryVolumeDescriptorFields.RootDirectoryRecord, PrimaryVolumeDescriptorFields.RootDirectoryRecordLength);
             result.Add(new IsoVolumeDescriptor(block, type, volumeId,
-                BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(80)),
-                BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(156 + 2)),
-                BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(156 + 10)),
-                BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(132)),
-                BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan(140)),
-                BinaryPrimitives.ReadUInt32BigEndian(d.AsSpan(148)),
+                BinaryFields.ReadLsb32(d.AsSpan(PrimaryVolumeDescriptorFields.VolumeSpaceSize)),
+                BinaryFields.ReadLsb32(root[DirectoryRecordFields.ExtentLocation..]),
+                BinaryFields.ReadLsb32(root[DirectoryRecordFields.DataLength..]),
+                BinaryFields.ReadLsb32(d.AsSpan(PrimaryVolumeDescriptorFields.PathTableSize)),
+                BinaryFields.ReadLsb32(d.AsSpan(PrimaryVolumeDescriptorFields.TypeLPathTable)),
+                BinaryPrimitives.ReadUInt32BigEndian(d.AsSpan(PrimaryVolumeDescriptorFields.TypeMPathTable)),
                 joliet, null, null));
         }
 
-        throw new InvalidDataException("no volume descriptor set terminator within 64 blocks");
+        throw new InvalidDataException($"no volume descriptor set terminator within {maxDescriptors} blocks");
     }
 
     /// <summary>SUSP §5.3: an SP entry at the start of the root's "." record announces SUSP (and with it Rock Ridge).</summary>
     private bool DetectRockRidge()
     {
         var first = ReadDirectory(Primary.RootBlock, Primary.RootLength).FirstOrDefault();
-        return first is not null && first.SystemUse.Length >= 7 && first.SystemUse[0] == 'S' && first.SystemUse[1] == 'P'
-            && first.SystemUse[4] == RockRidge.SpCheck1 && first.SystemUse[5] == RockRidge.SpCheck2;
+        if (first is null || first.SystemUse.Length < SharingProtocolIndicatorFields.EntryLength)
+        {
+            return false;
+        }
+
+        var sp = first.SystemUse;
+        return Encoding.ASCII.GetString(sp, SuspEntryFields.Signature, 2) == SuspSignatures.SharingProtocolIndicator
+            && sp[SharingProtocolIndicatorFields.CheckBytes] == SharingProtocolIndicatorFields.Check1
+            && sp[SharingProtocolIndicatorFields.CheckBytes + 1] == SharingProtocolIndicatorFields.Check2;
     }
 }

@@ -22,10 +22,7 @@ public static class IsoImageInspector
     {
         var reader = new Iso9660Reader(image);
         var boot = reader.ReadBootEntries();
-        var sector = new byte[512];
-        image.Position = 0;
-        image.ReadExactly(sector);
-        var mbr = MasterBootRecord.Read(sector);
+        var mbr = ReadMbr(image);
         GptPartitionTable? gpt = null;
         string? gptError = null;
         try
@@ -118,7 +115,7 @@ public static class IsoImageInspector
             foreach (var entry in reader.ReadBootEntries().Where(e => e.Platform == ElToritoPlatform.Bios))
             {
                 var head = reader.ReadBlocks(entry.ImageBlock, 1);
-                var tableBlock = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(12));
+                var tableBlock = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(BootInfoTableFields.BootFileBlock));
                 if (tableBlock != entry.ImageBlock)
                 {
                     continue;
@@ -126,33 +123,31 @@ public static class IsoImageInspector
 
                 Check($"boot-info table of the BIOS image at block {entry.ImageBlock}", () =>
                 {
-                    var imageLength = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(16));
-                    if (entry.ImageBlock * (long)Iso9660Writer.BlockSize + imageLength > length || imageLength < 64)
+                    var imageLength = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(BootInfoTableFields.BootFileLength));
+                    if (entry.ImageBlock * (long)Iso9660Writer.BlockSize + imageLength > length || imageLength < BootInfoTableFields.ChecksumStart)
                     {
                         throw new InvalidDataException($"boot-info length {imageLength} is invalid");
                     }
 
                     var bytes = reader.ReadBlocks(entry.ImageBlock, (int)((imageLength + Iso9660Writer.BlockSize - 1) / Iso9660Writer.BlockSize)).AsSpan(0, (int)imageLength);
                     var checksum = ElToritoCatalog.ComputeBootInfoChecksum(bytes);
-                    if (checksum != BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(20)))
+                    var recorded = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(BootInfoTableFields.Checksum));
+                    if (checksum != recorded)
                     {
-                        throw new InvalidDataException($"checksum 0x{BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(20)):x8} does not match the image's 0x{checksum:x8}");
+                        throw new InvalidDataException($"checksum 0x{recorded:x8} does not match the image's 0x{checksum:x8}");
                     }
                 });
             }
         }
 
-        var sector = new byte[512];
-        image.Position = 0;
-        image.ReadExactly(sector);
-        var mbr = MasterBootRecord.Read(sector);
+        var mbr = ReadMbr(image);
         if (mbr.Count > 0)
         {
             Check("MBR partitions inside the file", () =>
             {
                 foreach (var p in mbr.Where(p => p.Type != MasterBootRecord.ProtectiveGptType && p.Type != 0))
                 {
-                    if ((p.FirstLba + (long)p.SectorCount) * 512 > length)
+                    if ((p.FirstLba + (long)p.SectorCount) * GptPartitionTable.SectorSize > length)
                     {
                         throw new InvalidDataException($"MBR partition {p.Index} ends beyond the file");
                     }
@@ -167,16 +162,16 @@ public static class IsoImageInspector
                 var gpt = GptPartitionTable.Read(image) ?? throw new InvalidDataException("a protective MBR but no GPT header at LBA 1");
                 foreach (var p in gpt.Partitions)
                 {
-                    if ((p.LastLba + 1) * 512 > length)
+                    if ((p.LastLba + 1) * GptPartitionTable.SectorSize > length)
                     {
                         throw new InvalidDataException($"GPT partition {p.Index} ends at LBA {p.LastLba}, beyond the file");
                     }
                 }
 
-                var iso = gpt.Partitions.FirstOrDefault(p => p.Name == "ISO9660");
+                var iso = gpt.Partitions.FirstOrDefault(p => p.Name == IsoHybridSystemArea.IsoPartitionName);
                 if (iso is not null && iso.FirstLba > 0)
                 {
-                    var inner = new Iso9660Reader(image, iso.FirstLba * 512);
+                    var inner = new Iso9660Reader(image, iso.FirstLba * GptPartitionTable.SectorSize);
                     if (inner.Primary.VolumeId != reader.Primary.VolumeId)
                     {
                         throw new InvalidDataException("the ISO partition's own superblock names a different volume");
@@ -208,5 +203,13 @@ public static class IsoImageInspector
         }
 
         return (passed, failed);
+    }
+
+    private static IReadOnlyList<MbrPartition> ReadMbr(Stream image)
+    {
+        var sector = new byte[GptPartitionTable.SectorSize];
+        image.Position = 0;
+        image.ReadExactly(sector);
+        return MasterBootRecord.Read(sector);
     }
 }

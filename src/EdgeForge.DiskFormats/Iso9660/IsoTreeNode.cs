@@ -31,7 +31,6 @@ internal sealed class IsoTreeNode
     public IsoAddedFile? Added { get; init; }
     public bool IsCatalog { get; init; }
     public bool Hidden { get; init; }
-    public bool Delivered { get; set; }
 
     /// <summary>Absolute 2048-byte block of the data (0 for empty files and non-files).</summary>
     public long DataBlock { get; set; }

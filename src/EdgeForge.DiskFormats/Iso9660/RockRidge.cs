@@ -10,17 +10,12 @@ namespace EdgeForge.DiskFormats.Iso9660;
 /// </summary>
 internal static class RockRidge
 {
-    /// <summary>SUSP §5.3: the SP entry's check bytes; it must open the root's "." record.</summary>
-    public const byte SpCheck1 = 0xBE, SpCheck2 = 0xEF;
-
     /// <summary>SUSP §5.1: a CE entry is 28 bytes (block, offset, length, each both-byte-order 32-bit).</summary>
-    public const int ContinuationEntryLength = 28;
+    public const int ContinuationEntryLength = ContinuationAreaFields.EntryLength;
 
     /// <summary>The largest entry: its length field is one byte.</summary>
     public const int MaxEntryLength = 255;
 
-    /// <summary>RRIP 1.12 §4.1.1: PX with the file serial number is 44 bytes (RRIP 1.10's was 36).</summary>
-    public const int PosixAttributesLength = 44;
 
     // RRIP 1.12 §5.4 / SUSP §5.5: the extension reference naming the protocol this image follows.
     public const string ExtensionId = "IEEE_1282";
@@ -34,46 +29,56 @@ internal static class RockRidge
     public const int TypeDirectory = 0x4000, TypeRegular = 0x8000, TypeSymlink = 0xA000, TypeCharacter = 0x2000,
         TypeBlock = 0x6000, TypeFifo = 0x1000, TypeSocket = 0xC000;
 
-    public static byte[] SharingProtocolIndicator() => [(byte)'S', (byte)'P', 7, 1, SpCheck1, SpCheck2, 0];
+    /// <summary>SUSP §5.3: SP, check bytes BE EF, and no bytes skipped at the start of each System Use field.</summary>
+    public static byte[] SharingProtocolIndicator()
+    {
+        var entry = new byte[SharingProtocolIndicatorFields.EntryLength];
+        Header(entry, SuspSignatures.SharingProtocolIndicator);
+        entry[SharingProtocolIndicatorFields.CheckBytes] = SharingProtocolIndicatorFields.Check1;
+        entry[SharingProtocolIndicatorFields.CheckBytes + 1] = SharingProtocolIndicatorFields.Check2;
+        entry[SharingProtocolIndicatorFields.BytesSkipped] = 0;
+        return entry;
+    }
 
     public static byte[] ExtensionReference()
     {
         var id = Encoding.ASCII.GetBytes(ExtensionId);
         var descriptor = Encoding.ASCII.GetBytes(ExtensionDescriptor);
         var source = Encoding.ASCII.GetBytes(ExtensionSource);
-        var entry = new byte[8 + id.Length + descriptor.Length + source.Length];
-        Header(entry, 'E', 'R');
-        entry[4] = (byte)id.Length;
-        entry[5] = (byte)descriptor.Length;
-        entry[6] = (byte)source.Length;
-        entry[7] = 1;
-        id.CopyTo(entry, 8);
-        descriptor.CopyTo(entry, 8 + id.Length);
-        source.CopyTo(entry, 8 + id.Length + descriptor.Length);
+        var entry = new byte[ExtensionsReferenceFields.Identifier + id.Length + descriptor.Length + source.Length];
+        Header(entry, SuspSignatures.ExtensionsReference);
+        entry[ExtensionsReferenceFields.IdentifierLength] = (byte)id.Length;
+        entry[ExtensionsReferenceFields.DescriptorLength] = (byte)descriptor.Length;
+        entry[ExtensionsReferenceFields.SourceLength] = (byte)source.Length;
+        entry[ExtensionsReferenceFields.ExtensionVersion] = 1;
+        id.CopyTo(entry, ExtensionsReferenceFields.Identifier);
+        descriptor.CopyTo(entry, ExtensionsReferenceFields.Identifier + id.Length);
+        source.CopyTo(entry, ExtensionsReferenceFields.Identifier + id.Length + descriptor.Length);
         return entry;
     }
 
     public static byte[] PosixAttributes(int mode, int links, int uid, int gid, long serial)
     {
-        var entry = new byte[PosixAttributesLength];
-        Header(entry, 'P', 'X');
-        BinaryFields.WriteBoth32(entry.AsSpan(4), (uint)mode);
-        BinaryFields.WriteBoth32(entry.AsSpan(12), (uint)links);
-        BinaryFields.WriteBoth32(entry.AsSpan(20), (uint)uid);
-        BinaryFields.WriteBoth32(entry.AsSpan(28), (uint)gid);
-        BinaryFields.WriteBoth32(entry.AsSpan(36), (uint)serial);
+        var entry = new byte[PosixAttributesFields.EntryLength];
+        Header(entry, SuspSignatures.PosixAttributes);
+        BinaryFields.WriteBoth32(entry.AsSpan(PosixAttributesFields.FileMode), (uint)mode);
+        BinaryFields.WriteBoth32(entry.AsSpan(PosixAttributesFields.Links), (uint)links);
+        BinaryFields.WriteBoth32(entry.AsSpan(PosixAttributesFields.Uid), (uint)uid);
+        BinaryFields.WriteBoth32(entry.AsSpan(PosixAttributesFields.Gid), (uint)gid);
+        BinaryFields.WriteBoth32(entry.AsSpan(PosixAttributesFields.SerialNumber), (uint)serial);
         return entry;
     }
 
     /// <summary>RRIP §4.1.6: TF with modify, access and attribute-change times in the 7-byte form of ECMA-119 §9.1.5.</summary>
     public static byte[] Timestamps(long seconds)
     {
-        var entry = new byte[5 + 3 * 7];
-        Header(entry, 'T', 'F');
-        entry[4] = 0x0E;
-        for (var i = 0; i < 3; i++)
+        const int times = 3;
+        var entry = new byte[TimestampsFields.Times + times * DirectoryRecordFields.RecordingDateLength];
+        Header(entry, SuspSignatures.Timestamps);
+        entry[TimestampsFields.Flags] = TimestampsFields.Modify | TimestampsFields.Access | TimestampsFields.Attributes;
+        for (var i = 0; i < times; i++)
         {
-            IsoDates.WriteRecordDate(entry.AsSpan(5 + i * 7, 7), seconds);
+            IsoDates.WriteRecordDate(entry.AsSpan(TimestampsFields.Times + i * DirectoryRecordFields.RecordingDateLength, DirectoryRecordFields.RecordingDateLength), seconds);
         }
 
         return entry;
@@ -88,10 +93,10 @@ internal static class RockRidge
         var m = (ulong)(uint)major;
         var n = (ulong)(uint)minor;
         var dev = ((m & 0xFFFFF000) << 32) | ((m & 0xFFF) << 8) | ((n & 0xFFFFFF00) << 12) | (n & 0xFF);
-        var entry = new byte[20];
-        Header(entry, 'P', 'N');
-        BinaryFields.WriteBoth32(entry.AsSpan(4), (uint)(dev >> 32));
-        BinaryFields.WriteBoth32(entry.AsSpan(12), (uint)(dev & 0xFFFFFFFF));
+        var entry = new byte[DeviceNumberFields.EntryLength];
+        Header(entry, SuspSignatures.DeviceNumber);
+        BinaryFields.WriteBoth32(entry.AsSpan(DeviceNumberFields.High), (uint)(dev >> 32));
+        BinaryFields.WriteBoth32(entry.AsSpan(DeviceNumberFields.Low), (uint)(dev & 0xFFFFFFFF));
         return entry;
     }
 
@@ -99,14 +104,14 @@ internal static class RockRidge
     public static IEnumerable<byte[]> AlternateName(string name)
     {
         var bytes = Encoding.UTF8.GetBytes(name);
-        const int chunk = MaxEntryLength - 5;
+        const int chunk = MaxEntryLength - AlternateNameFields.Name;
         for (var offset = 0; offset < bytes.Length || offset == 0; offset += chunk)
         {
             var length = Math.Min(chunk, bytes.Length - offset);
-            var entry = new byte[5 + length];
-            Header(entry, 'N', 'M');
-            entry[4] = (byte)(offset + length < bytes.Length ? 0x01 : 0x00);
-            bytes.AsSpan(offset, length).CopyTo(entry.AsSpan(5));
+            var entry = new byte[AlternateNameFields.Name + length];
+            Header(entry, SuspSignatures.AlternateName);
+            entry[AlternateNameFields.Flags] = offset + length < bytes.Length ? AlternateNameFields.Continue : (byte)0;
+            bytes.AsSpan(offset, length).CopyTo(entry.AsSpan(AlternateNameFields.Name));
             yield return entry;
             if (bytes.Length == 0)
             {
@@ -140,14 +145,14 @@ internal static class RockRidge
                     break;
                 default:
                     var bytes = Encoding.UTF8.GetBytes(part);
-                    const int piece = MaxEntryLength - 5 - 2;
+                    const int piece = MaxEntryLength - SymbolicLinkFields.Components - SymbolicLinkFields.ComponentContent;
                     for (var offset = 0; offset < bytes.Length; offset += piece)
                     {
                         var length = Math.Min(piece, bytes.Length - offset);
-                        var component = new byte[2 + length];
-                        component[0] = (byte)(offset + length < bytes.Length ? ComponentContinue : 0);
-                        component[1] = (byte)length;
-                        bytes.AsSpan(offset, length).CopyTo(component.AsSpan(2));
+                        var component = new byte[SymbolicLinkFields.ComponentContent + length];
+                        component[SymbolicLinkFields.ComponentFlags] = (byte)(offset + length < bytes.Length ? ComponentContinue : 0);
+                        component[SymbolicLinkFields.ComponentLength] = (byte)length;
+                        bytes.AsSpan(offset, length).CopyTo(component.AsSpan(SymbolicLinkFields.ComponentContent));
                         components.Add(component);
                     }
 
@@ -158,7 +163,7 @@ internal static class RockRidge
         // Entries are filled to the brim and split inside a text component (its CONTINUE flag set): Linux
         // (fs/isofs/rock.c) inserts "/" between SL entries unless the last component continues, libarchive never
         // does — splitting inside a component is the one layout both read the same way.
-        const int room = MaxEntryLength - 5;
+        const int room = MaxEntryLength - SymbolicLinkFields.Components;
         var groups = new List<List<byte[]>> { new() };
         var used = 0;
         var queue = new Queue<byte[]>(components);
@@ -172,18 +177,19 @@ internal static class RockRidge
                 continue;
             }
 
-            var fits = room - used - 2;
-            if (component[0] is 0 or ComponentContinue && fits >= 1)
+            const int content = SymbolicLinkFields.ComponentContent;
+            var fits = room - used - content;
+            if (component[SymbolicLinkFields.ComponentFlags] is 0 or ComponentContinue && fits >= 1)
             {
-                var head = new byte[2 + fits];
-                head[0] = ComponentContinue;
-                head[1] = (byte)fits;
-                component.AsSpan(2, fits).CopyTo(head.AsSpan(2));
+                var head = new byte[content + fits];
+                head[SymbolicLinkFields.ComponentFlags] = ComponentContinue;
+                head[SymbolicLinkFields.ComponentLength] = (byte)fits;
+                component.AsSpan(content, fits).CopyTo(head.AsSpan(content));
                 groups[^1].Add(head);
                 var tail = new byte[component.Length - fits];
-                tail[0] = component[0];
-                tail[1] = (byte)(component[1] - fits);
-                component.AsSpan(2 + fits).CopyTo(tail.AsSpan(2));
+                tail[SymbolicLinkFields.ComponentFlags] = component[SymbolicLinkFields.ComponentFlags];
+                tail[SymbolicLinkFields.ComponentLength] = (byte)(component[SymbolicLinkFields.ComponentLength] - fits);
+                component.AsSpan(content + fits).CopyTo(tail.AsSpan(content));
                 var rest = new List<byte[]> { tail };
                 rest.AddRange(queue);
                 queue = new Queue<byte[]>(rest);
@@ -199,11 +205,11 @@ internal static class RockRidge
 
         for (var g = 0; g < groups.Count; g++)
         {
-            var length = 5 + groups[g].Sum(c => c.Length);
+            var length = SymbolicLinkFields.Components + groups[g].Sum(c => c.Length);
             var entry = new byte[length];
-            Header(entry, 'S', 'L');
-            entry[4] = (byte)(g + 1 < groups.Count ? 0x01 : 0x00);
-            var at = 5;
+            Header(entry, SuspSignatures.SymbolicLink);
+            entry[SymbolicLinkFields.Flags] = g + 1 < groups.Count ? SymbolicLinkFields.Continue : (byte)0;
+            var at = SymbolicLinkFields.Components;
             foreach (var component in groups[g])
             {
                 component.CopyTo(entry, at);
@@ -217,53 +223,57 @@ internal static class RockRidge
     /// <summary>SUSP §5.1: CE, where the rest of this record's entries continue.</summary>
     public static void WriteContinuation(Span<byte> destination, long block, int offset, int length)
     {
-        destination[0] = (byte)'C';
-        destination[1] = (byte)'E';
-        destination[2] = ContinuationEntryLength;
-        destination[3] = 1;
-        BinaryFields.WriteBoth32(destination[4..], block);
-        BinaryFields.WriteBoth32(destination[12..], offset);
-        BinaryFields.WriteBoth32(destination[20..], length);
+        var entry = destination[..ContinuationAreaFields.EntryLength];
+        Header(entry, SuspSignatures.ContinuationArea);
+        BinaryFields.WriteBoth32(entry[ContinuationAreaFields.Block..], block);
+        BinaryFields.WriteBoth32(entry[ContinuationAreaFields.Offset..], offset);
+        BinaryFields.WriteBoth32(entry[ContinuationAreaFields.AreaLength..], length);
     }
 
-    private static void Header(Span<byte> entry, char a, char b)
+    /// <summary>SUSP §4.1: signature, the entry's own length, version 1.</summary>
+    private static void Header(Span<byte> entry, string signature)
     {
-        entry[0] = (byte)a;
-        entry[1] = (byte)b;
-        entry[2] = (byte)entry.Length;
-        entry[3] = 1;
+        entry[SuspEntryFields.Signature] = (byte)signature[0];
+        entry[SuspEntryFields.Signature + 1] = (byte)signature[1];
+        entry[SuspEntryFields.Length] = (byte)entry.Length;
+        entry[SuspEntryFields.Version] = SuspEntryFields.CurrentVersion;
     }
 
-    /// <summary>Reads the entries of a System Use field; CE targets are returned for the caller to follow.</summary>
-    public static IEnumerable<(string Signature, byte[] Data)> Parse(ReadOnlyMemory<byte> field)
+    /// <summary>
+    /// Reads the entries of a System Use field up to ST or its end, each whole (offsets as in <see cref="SuspEntryFields"/>);
+    /// CE targets are left for the caller to follow.
+    /// </summary>
+    public static IEnumerable<(string Signature, byte[] Entry)> Parse(ReadOnlyMemory<byte> field)
     {
         var at = 0;
-        while (at + 4 <= field.Length)
+        while (at + SuspEntryFields.Data <= field.Length)
         {
             var span = field.Span;
-            var length = span[at + 2];
-            if (length < 4 || at + length > field.Length)
+            var length = span[at + SuspEntryFields.Length];
+            if (length < SuspEntryFields.Data || at + length > field.Length)
             {
                 yield break;
             }
 
-            var signature = Encoding.ASCII.GetString(span.Slice(at, 2));
-            if (signature == "ST")
+            var signature = Encoding.ASCII.GetString(span.Slice(at + SuspEntryFields.Signature, 2));
+            if (signature == SuspSignatures.Terminator)
             {
                 yield break;
             }
 
-            yield return (signature, span.Slice(at + 4, length - 4).ToArray());
+            yield return (signature, span.Slice(at, length).ToArray());
             at += length;
         }
     }
 
-    public static uint ReadBoth32(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt32LittleEndian(data);
+    /// <summary>ECMA-119 §7.3.3 as SUSP uses it: the little-endian half of a both-byte-order 32-bit field.</summary>
+    public static uint ReadBoth32(ReadOnlySpan<byte> field) => BinaryPrimitives.ReadUInt32LittleEndian(field);
 }
 
 /// <summary>The two date forms of ECMA-119: §9.1.5 (7 bytes, binary) and §8.4.26.1 (17 bytes, digits).</summary>
 internal static class IsoDates
 {
+    /// <summary>§9.1.5: years since 1900, month, day, hour, minute, second, and the offset from GMT in 15-minute units.</summary>
     public static void WriteRecordDate(Span<byte> destination, long seconds)
     {
         var t = ToDate(seconds);

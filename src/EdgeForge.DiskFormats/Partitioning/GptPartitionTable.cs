@@ -22,8 +22,8 @@ public sealed class GptPartitionTable
     public const ulong HeaderSignature = 0x5452415020494645;
 
     public const uint Revision10 = 0x00010000;
-    public const int HeaderSize = 92;
-    public const int EntrySize = 128;
+    public const int HeaderSize = GptHeaderFields.Length;
+    public const int EntrySize = GptPartitionEntryFields.Length;
 
     /// <summary>xorriso's entry count: the array fills LBA 2..63, so the first usable LBA is 64 — the ISO partition offset 16 blocks.</summary>
     public const int DefaultEntryCount = 248;
@@ -40,8 +40,12 @@ public sealed class GptPartitionTable
     public int EntryCount { get; init; } = DefaultEntryCount;
     public required IReadOnlyList<GptPartition> Partitions { get; init; }
 
+    /// <summary>UEFI 2.10 §5.3.1: the primary header is at LBA 1, its entry array from LBA 2.</summary>
+    public const long PrimaryHeaderLba = 1;
+    public const long PrimaryEntriesLba = 2;
+
     public int EntryArraySectors => (EntryCount * EntrySize + SectorSize - 1) / SectorSize;
-    public long FirstUsableLba => 2 + EntryArraySectors;
+    public long FirstUsableLba => PrimaryEntriesLba + EntryArraySectors;
     public long BackupHeaderLba => TotalSectors - 1;
     public long BackupEntriesLba => BackupHeaderLba - EntryArraySectors;
     public long LastUsableLba => BackupEntriesLba - 1;
@@ -63,13 +67,13 @@ public sealed class GptPartitionTable
             }
 
             var e = array.AsSpan((p.Index - 1) * EntrySize, EntrySize);
-            p.TypeGuid.TryWriteBytes(e[0..16]);
-            p.UniqueGuid.TryWriteBytes(e[16..32]);
-            BinaryPrimitives.WriteInt64LittleEndian(e[32..], p.FirstLba);
-            BinaryPrimitives.WriteInt64LittleEndian(e[40..], p.LastLba);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[48..], p.Attributes);
+            p.TypeGuid.TryWriteBytes(e.Slice(GptPartitionEntryFields.PartitionTypeGuid, GptHeaderFields.GuidLength));
+            p.UniqueGuid.TryWriteBytes(e.Slice(GptPartitionEntryFields.UniquePartitionGuid, GptHeaderFields.GuidLength));
+            BinaryPrimitives.WriteInt64LittleEndian(e[GptPartitionEntryFields.StartingLba..], p.FirstLba);
+            BinaryPrimitives.WriteInt64LittleEndian(e[GptPartitionEntryFields.EndingLba..], p.LastLba);
+            BinaryPrimitives.WriteUInt64LittleEndian(e[GptPartitionEntryFields.Attributes..], p.Attributes);
             var name = Encoding.Unicode.GetBytes(p.Name);
-            name.AsSpan(0, Math.Min(name.Length, 72)).CopyTo(e[56..]);
+            name.AsSpan(0, Math.Min(name.Length, GptPartitionEntryFields.PartitionNameLength)).CopyTo(e[GptPartitionEntryFields.PartitionName..]);
         }
 
         return array;
@@ -80,19 +84,19 @@ public sealed class GptPartitionTable
     {
         var sector = new byte[SectorSize];
         var h = sector.AsSpan();
-        BinaryPrimitives.WriteUInt64LittleEndian(h, HeaderSignature);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], Revision10);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[12..], HeaderSize);
-        BinaryPrimitives.WriteInt64LittleEndian(h[24..], primary ? 1 : BackupHeaderLba);
-        BinaryPrimitives.WriteInt64LittleEndian(h[32..], primary ? BackupHeaderLba : 1);
-        BinaryPrimitives.WriteInt64LittleEndian(h[40..], FirstUsableLba);
-        BinaryPrimitives.WriteInt64LittleEndian(h[48..], LastUsableLba);
-        DiskGuid.TryWriteBytes(h[56..72]);
-        BinaryPrimitives.WriteInt64LittleEndian(h[72..], primary ? 2 : BackupEntriesLba);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[80..], (uint)EntryCount);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[84..], EntrySize);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[88..], entryArrayCrc);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], Crc32.Compute(h[..HeaderSize]));
+        BinaryPrimitives.WriteUInt64LittleEndian(h[GptHeaderFields.Signature..], HeaderSignature);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.Revision..], Revision10);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.HeaderSize..], HeaderSize);
+        BinaryPrimitives.WriteInt64LittleEndian(h[GptHeaderFields.MyLba..], primary ? PrimaryHeaderLba : BackupHeaderLba);
+        BinaryPrimitives.WriteInt64LittleEndian(h[GptHeaderFields.AlternateLba..], primary ? BackupHeaderLba : PrimaryHeaderLba);
+        BinaryPrimitives.WriteInt64LittleEndian(h[GptHeaderFields.FirstUsableLba..], FirstUsableLba);
+        BinaryPrimitives.WriteInt64LittleEndian(h[GptHeaderFields.LastUsableLba..], LastUsableLba);
+        DiskGuid.TryWriteBytes(h.Slice(GptHeaderFields.DiskGuid, GptHeaderFields.GuidLength));
+        BinaryPrimitives.WriteInt64LittleEndian(h[GptHeaderFields.PartitionEntryLba..], primary ? PrimaryEntriesLba : BackupEntriesLba);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.NumberOfPartitionEntries..], (uint)EntryCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.SizeOfPartitionEntry..], EntrySize);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.PartitionEntryArrayCrc32..], entryArrayCrc);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[GptHeaderFields.HeaderCrc32..], Crc32.Compute(h[..HeaderSize]));
         return sector;
     }
 
@@ -102,20 +106,20 @@ public sealed class GptPartitionTable
     /// </summary>
     public static GptPartitionTable? Read(Stream disk)
     {
-        var primary = ReadSector(disk, 1);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(primary) != HeaderSignature)
+        var primary = ReadSector(disk, PrimaryHeaderLba);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(primary.AsSpan(GptHeaderFields.Signature)) != HeaderSignature)
         {
             return null;
         }
 
-        var (table, backupLba) = ParseHeader(disk, primary, 1, "primary");
+        var (table, backupLba) = ParseHeader(disk, primary, PrimaryHeaderLba, "primary");
         if ((backupLba + 1) * SectorSize > disk.Length)
         {
             throw new InvalidDataException($"GPT backup header LBA {backupLba} lies beyond the end of the image ({disk.Length / SectorSize} sectors)");
         }
 
         var backup = ReadSector(disk, backupLba);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(backup) != HeaderSignature)
+        if (BinaryPrimitives.ReadUInt64LittleEndian(backup.AsSpan(GptHeaderFields.Signature)) != HeaderSignature)
         {
             throw new InvalidDataException($"GPT backup header at LBA {backupLba} has no signature");
         }
@@ -133,33 +137,34 @@ public sealed class GptPartitionTable
     private static (GptPartitionTable Table, long OtherLba) ParseHeader(Stream disk, byte[] sector, long lba, string which)
     {
         var h = sector.AsSpan();
-        var size = BinaryPrimitives.ReadUInt32LittleEndian(h[12..]);
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(h[GptHeaderFields.HeaderSize..]);
         if (size < HeaderSize || size > SectorSize)
         {
             throw new InvalidDataException($"GPT {which} header size {size} is invalid");
         }
 
-        var storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
+        var storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(h[GptHeaderFields.HeaderCrc32..]);
         var copy = h[..(int)size].ToArray();
-        copy.AsSpan(16, 4).Clear();
+        copy.AsSpan(GptHeaderFields.HeaderCrc32, sizeof(uint)).Clear();
         if (Crc32.Compute(copy) != storedCrc)
         {
             throw new InvalidDataException($"GPT {which} header CRC32 mismatch");
         }
 
-        if (BinaryPrimitives.ReadInt64LittleEndian(h[24..]) != lba)
+        var myLba = BinaryPrimitives.ReadInt64LittleEndian(h[GptHeaderFields.MyLba..]);
+        if (myLba != lba)
         {
-            throw new InvalidDataException($"GPT {which} header at LBA {lba} names itself LBA {BinaryPrimitives.ReadInt64LittleEndian(h[24..])}");
+            throw new InvalidDataException($"GPT {which} header at LBA {lba} names itself LBA {myLba}");
         }
 
-        var otherLba = BinaryPrimitives.ReadInt64LittleEndian(h[32..]);
-        var firstUsable = BinaryPrimitives.ReadInt64LittleEndian(h[40..]);
-        var lastUsable = BinaryPrimitives.ReadInt64LittleEndian(h[48..]);
-        var diskGuid = new Guid(h[56..72]);
-        var entriesLba = BinaryPrimitives.ReadInt64LittleEndian(h[72..]);
-        var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[80..]);
-        var entrySize = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[84..]);
-        var arrayCrc = BinaryPrimitives.ReadUInt32LittleEndian(h[88..]);
+        var otherLba = BinaryPrimitives.ReadInt64LittleEndian(h[GptHeaderFields.AlternateLba..]);
+        var firstUsable = BinaryPrimitives.ReadInt64LittleEndian(h[GptHeaderFields.FirstUsableLba..]);
+        var lastUsable = BinaryPrimitives.ReadInt64LittleEndian(h[GptHeaderFields.LastUsableLba..]);
+        var diskGuid = new Guid(h.Slice(GptHeaderFields.DiskGuid, GptHeaderFields.GuidLength));
+        var entriesLba = BinaryPrimitives.ReadInt64LittleEndian(h[GptHeaderFields.PartitionEntryLba..]);
+        var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[GptHeaderFields.NumberOfPartitionEntries..]);
+        var entrySize = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[GptHeaderFields.SizeOfPartitionEntry..]);
+        var arrayCrc = BinaryPrimitives.ReadUInt32LittleEndian(h[GptHeaderFields.PartitionEntryArrayCrc32..]);
         if (entrySize < EntrySize || count <= 0 || count > 4096)
         {
             throw new InvalidDataException($"GPT {which} header: {count} entries of {entrySize} bytes is invalid");
@@ -177,21 +182,22 @@ public sealed class GptPartitionTable
         for (var i = 0; i < count; i++)
         {
             var e = array.AsSpan(i * entrySize, entrySize);
-            var type = new Guid(e[..16]);
+            var type = new Guid(e.Slice(GptPartitionEntryFields.PartitionTypeGuid, GptHeaderFields.GuidLength));
             if (type == Guid.Empty)
             {
                 continue;
             }
 
-            var name = Encoding.Unicode.GetString(e.Slice(56, 72)).TrimEnd('\0');
-            partitions.Add(new GptPartition(i + 1, type, new Guid(e[16..32]), BinaryPrimitives.ReadInt64LittleEndian(e[32..]),
-                BinaryPrimitives.ReadInt64LittleEndian(e[40..]), BinaryPrimitives.ReadUInt64LittleEndian(e[48..]), name));
+            var name = Encoding.Unicode.GetString(e.Slice(GptPartitionEntryFields.PartitionName, GptPartitionEntryFields.PartitionNameLength)).TrimEnd('\0');
+            partitions.Add(new GptPartition(i + 1, type, new Guid(e.Slice(GptPartitionEntryFields.UniquePartitionGuid, GptHeaderFields.GuidLength)),
+                BinaryPrimitives.ReadInt64LittleEndian(e[GptPartitionEntryFields.StartingLba..]), BinaryPrimitives.ReadInt64LittleEndian(e[GptPartitionEntryFields.EndingLba..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(e[GptPartitionEntryFields.Attributes..]), name));
         }
 
         var table = new GptPartitionTable
         {
             DiskGuid = diskGuid,
-            TotalSectors = (lba == 1 ? otherLba : lba) + 1,
+            TotalSectors = (lba == PrimaryHeaderLba ? otherLba : lba) + 1,
             EntryCount = count,
             Partitions = partitions,
         };

@@ -11,9 +11,9 @@ public sealed record MbrPartition(int Index, byte Status, byte Type, uint FirstL
 /// </summary>
 public static class MasterBootRecord
 {
-    public const int BootCodeLength = 440;
-    public const int PartitionTableOffset = 446;
-    public const int SignatureOffset = 510;
+    public const int BootCodeLength = MbrFields.BootCodeLength;
+    public const int PartitionTableOffset = MbrFields.PartitionRecords;
+    public const int SignatureOffset = MbrFields.Signature;
     public const byte ProtectiveGptType = 0xEE;
     public const byte ActiveStatus = 0x80;
 
@@ -26,45 +26,53 @@ public static class MasterBootRecord
 
     public static void WritePartitionEntry(Span<byte> sector, MbrPartition partition)
     {
-        var e = sector.Slice(PartitionTableOffset + (partition.Index - 1) * 16, 16);
-        e[0] = partition.Status;
-        WriteChs(e[1..4], partition.FirstLba);
-        e[4] = partition.Type;
-        WriteChs(e[5..8], partition.SectorCount == 0 ? partition.FirstLba : partition.FirstLba + partition.SectorCount - 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(e[8..], partition.FirstLba);
-        BinaryPrimitives.WriteUInt32LittleEndian(e[12..], partition.SectorCount);
+        var e = Record(sector, partition.Index - 1);
+        e[MbrPartitionRecordFields.BootIndicator] = partition.Status;
+        WriteChs(e.Slice(MbrPartitionRecordFields.StartingChs, MbrPartitionRecordFields.ChsLength), partition.FirstLba);
+        e[MbrPartitionRecordFields.OsType] = partition.Type;
+        WriteChs(e.Slice(MbrPartitionRecordFields.EndingChs, MbrPartitionRecordFields.ChsLength),
+            partition.SectorCount == 0 ? partition.FirstLba : partition.FirstLba + partition.SectorCount - 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(e[MbrPartitionRecordFields.StartingLba..], partition.FirstLba);
+        BinaryPrimitives.WriteUInt32LittleEndian(e[MbrPartitionRecordFields.SizeInLba..], partition.SectorCount);
     }
 
     public static void WriteSignature(Span<byte> sector)
     {
-        sector[SignatureOffset] = 0x55;
-        sector[SignatureOffset + 1] = 0xAA;
+        sector[MbrFields.Signature] = MbrFields.Signature1;
+        sector[MbrFields.Signature + 1] = MbrFields.Signature2;
     }
 
     /// <summary>The non-empty entries of sector 0, or an empty list when it carries no 0x55AA signature.</summary>
     public static IReadOnlyList<MbrPartition> Read(ReadOnlySpan<byte> sector)
     {
         var result = new List<MbrPartition>();
-        if (sector[SignatureOffset] != 0x55 || sector[SignatureOffset + 1] != 0xAA)
+        if (sector[MbrFields.Signature] != MbrFields.Signature1 || sector[MbrFields.Signature + 1] != MbrFields.Signature2)
         {
             return result;
         }
 
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < MbrFields.PartitionRecordCount; i++)
         {
-            var e = sector.Slice(PartitionTableOffset + i * 16, 16);
-            var type = e[4];
-            var count = BinaryPrimitives.ReadUInt32LittleEndian(e[12..]);
-            if (type == 0 && count == 0 && e[0] == 0)
+            var e = Record(sector, i);
+            var status = e[MbrPartitionRecordFields.BootIndicator];
+            var type = e[MbrPartitionRecordFields.OsType];
+            var count = BinaryPrimitives.ReadUInt32LittleEndian(e[MbrPartitionRecordFields.SizeInLba..]);
+            if (type == 0 && count == 0 && status == 0)
             {
                 continue;
             }
 
-            result.Add(new MbrPartition(i + 1, e[0], type, BinaryPrimitives.ReadUInt32LittleEndian(e[8..]), count));
+            result.Add(new MbrPartition(i + 1, status, type, BinaryPrimitives.ReadUInt32LittleEndian(e[MbrPartitionRecordFields.StartingLba..]), count));
         }
 
         return result;
     }
+
+    private static Span<byte> Record(Span<byte> sector, int index) =>
+        sector.Slice(MbrFields.PartitionRecords + index * MbrPartitionRecordFields.Length, MbrPartitionRecordFields.Length);
+
+    private static ReadOnlySpan<byte> Record(ReadOnlySpan<byte> sector, int index) =>
+        sector.Slice(MbrFields.PartitionRecords + index * MbrPartitionRecordFields.Length, MbrPartitionRecordFields.Length);
 
     /// <summary>CHS of an LBA in the 64/32 geometry; beyond cylinder 1023 the conventional maximum (1023, 63, 32) is written.</summary>
     private static void WriteChs(Span<byte> destination, uint lba)
