@@ -3,8 +3,8 @@ using System.CommandLine;
 namespace EdgeForge.Cli;
 
 /// <summary>
-/// Parses and runs a command line, mapping every outcome to an exit code and a message — never a stack trace
-/// (set EDGEFORGE_DEBUG=1 to see one for an unexpected error).
+/// Parses and runs a command line, mapping every outcome to an exit code and a message (<see cref="ErrorMapping"/>) —
+/// never a stack trace (set EDGEFORGE_DEBUG=1 to see one).
 /// </summary>
 public static class CommandRunner
 {
@@ -28,50 +28,17 @@ public static class CommandRunner
         {
             return await parseResult.InvokeAsync(configuration, cancellationToken);
         }
-        catch (InvalidInputException e)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (EdgeForge.Build.Pipeline.BuildInputException e)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (EdgeForge.Build.Pipeline.BuildFailedException e)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            await WriteDebugDetailAsync(error, e);
-            return ExitCodes.Failure;
-        }
-        catch (EdgeForge.Build.Pipeline.PlanLockException e)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (CommandFailedException e)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            await WriteDebugDetailAsync(error, e);
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException)
-        {
-            await error.WriteLineAsync("edgeforge: cancelled");
-            return ExitCodes.Failure;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            await error.WriteLineAsync($"edgeforge: {e.Message}");
-            await WriteDebugDetailAsync(error, e);
-            return ExitCodes.Failure;
-        }
         catch (Exception e)
         {
-            await error.WriteLineAsync($"edgeforge: internal error: {e.GetType().Name}: {e.Message}");
-            await error.WriteLineAsync("This is a bug in edgeforge; rerun with EDGEFORGE_DEBUG=1 for details and report it.");
+            var mapped = ErrorMapping.Classify(e);
+            await error.WriteLineAsync($"edgeforge: {mapped.Message}");
+            if (mapped.IsDefect)
+            {
+                await error.WriteLineAsync("This is a bug in edgeforge; rerun with EDGEFORGE_DEBUG=1 for details and report it.");
+            }
+
             await WriteDebugDetailAsync(error, e);
-            return ExitCodes.Failure;
+            return mapped.ExitCode;
         }
     }
 

@@ -24,7 +24,7 @@ internal sealed class IdTable
 
         if (_ids.Count > ushort.MaxValue)
         {
-            throw new InvalidDataException("the tree uses more than 65536 distinct uids and gids; SquashFS's id table cannot hold them");
+            throw new SquashFsTreeException("the tree uses more than 65536 distinct uids and gids; SquashFS's id table cannot hold them");
         }
 
         index = (ushort)_ids.Count;

@@ -282,7 +282,7 @@ internal sealed class InodeTableWriter
         var hasXattrs = n.XattrIndex != SquashFsFormat.InvalidXattr;
         if (listingBlock > uint.MaxValue || fileSize > uint.MaxValue || _directoryIndex.Count > ushort.MaxValue)
         {
-            throw new InvalidDataException("a directory listing or the directory table exceeds what SquashFS can address");
+            throw new SquashFsTreeException("a directory listing or the directory table exceeds what SquashFS can address");
         }
 
         var buffer = _scratch.AsSpan();

@@ -19,7 +19,7 @@ internal sealed class NamePool
         var length = Encoding.UTF8.GetByteCount(text);
         if (length > ChunkSize)
         {
-            throw new InvalidDataException($"'{text[..64]}…': longer than {ChunkSize} bytes");
+            throw new SquashFsTreeException($"'{text[..64]}…': longer than {ChunkSize} bytes");
         }
 
         if (_used + length > ChunkSize)

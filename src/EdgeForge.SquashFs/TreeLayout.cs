@@ -141,7 +141,7 @@ internal sealed class TreeLayout
             ValidatePath(path);
             if (!Paths.TryAdd(path, i + 1))
             {
-                throw new InvalidDataException($"{path}: listed twice in the tree");
+                throw new SquashFsTreeException($"{path}: listed twice in the tree");
             }
         }
 
@@ -170,7 +170,7 @@ internal sealed class TreeLayout
             var (nameHandle, nameLength) = Names.Add(entry.Name);
             if (nameLength > SquashFsFormat.MaxNameLength)
             {
-                throw new InvalidDataException($"{entry.Path}: the name is {nameLength} bytes; SquashFS allows {SquashFsFormat.MaxNameLength}");
+                throw new SquashFsTreeException($"{entry.Path}: the name is {nameLength} bytes; SquashFS allows {SquashFsFormat.MaxNameLength}");
             }
 
             newest = Math.Max(newest, entry.ModificationTime);
@@ -198,7 +198,7 @@ internal sealed class TreeLayout
                 case FileTreeEntryKind.RegularFile:
                     if (entry.Size < 0)
                     {
-                        throw new InvalidDataException($"{entry.Path}: negative size");
+                        throw new SquashFsTreeException($"{entry.Path}: negative size");
                     }
 
                     n.Payload = fileCount++;
@@ -208,7 +208,7 @@ internal sealed class TreeLayout
                     var target = entry.LinkTarget;
                     if (string.IsNullOrEmpty(target))
                     {
-                        throw new InvalidDataException($"{entry.Path}: a symlink without a target");
+                        throw new SquashFsTreeException($"{entry.Path}: a symlink without a target");
                     }
 
                     (n.Payload, n.PayloadLength) = Names.Add(target);
@@ -217,7 +217,7 @@ internal sealed class TreeLayout
                     n.Payload = EncodeDevice(entry);
                     break;
                 case FileTreeEntryKind.Hardlink when string.IsNullOrEmpty(entry.LinkTarget):
-                    throw new InvalidDataException($"{entry.Path}: a hardlink without a target");
+                    throw new SquashFsTreeException($"{entry.Path}: a hardlink without a target");
             }
         }
 
@@ -266,7 +266,7 @@ internal sealed class TreeLayout
     {
         if (path.Length == 0 || path[0] == '/' || path[^1] == '/' || path.Contains("//", StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"'{path}': not a normalised relative path");
+            throw new SquashFsTreeException($"'{path}': not a normalised relative path");
         }
 
         foreach (var component in path.AsSpan().Split('/'))
@@ -274,7 +274,7 @@ internal sealed class TreeLayout
             var name = path.AsSpan()[component];
             if (name is "." or "..")
             {
-                throw new InvalidDataException($"'{path}': '.' and '..' are not allowed in tree paths");
+                throw new SquashFsTreeException($"'{path}': '.' and '..' are not allowed in tree paths");
             }
         }
     }
@@ -286,7 +286,7 @@ internal sealed class TreeLayout
     {
         if (entry.DeviceMajor is < 0 or > 0xFFF || entry.DeviceMinor is < 0 or > 0xFFFFF)
         {
-            throw new InvalidDataException($"{entry.Path}: device {entry.DeviceMajor}:{entry.DeviceMinor} cannot be encoded (major ≤ 4095, minor ≤ 1048575)");
+            throw new SquashFsTreeException($"{entry.Path}: device {entry.DeviceMajor}:{entry.DeviceMinor} cannot be encoded (major ≤ 4095, minor ≤ 1048575)");
         }
 
         var major = (uint)entry.DeviceMajor;
@@ -309,7 +309,7 @@ internal sealed class TreeLayout
             var kind = parent <= _entries.Count ? _entries[parent - 1].Kind : FileTreeEntryKind.Directory;
             return kind == FileTreeEntryKind.Directory
                 ? parent
-                : throw new InvalidDataException($"{path}: its parent {parentPath} is a {kind}, not a directory");
+                : throw new SquashFsTreeException($"{path}: its parent {parentPath} is a {kind}, not a directory");
         }
 
         var grandparent = ParentOf(parentPath, options);
@@ -353,13 +353,13 @@ internal sealed class TreeLayout
                 var target = _entries[owner - 1].LinkTarget!;
                 if (hops > 64 || !Paths.TryGet(target, out owner))
                 {
-                    throw new InvalidDataException($"{_entries[node - 1].Path}: hardlink to {target}, which is not in the tree");
+                    throw new SquashFsTreeException($"{_entries[node - 1].Path}: hardlink to {target}, which is not in the tree");
                 }
             }
 
             if (_nodes[owner].Kind == FileTreeEntryKind.Directory)
             {
-                throw new InvalidDataException($"{_entries[node - 1].Path}: hardlink to a directory");
+                throw new SquashFsTreeException($"{_entries[node - 1].Path}: hardlink to a directory");
             }
 
             _nodes[node].InodeOwner = owner;

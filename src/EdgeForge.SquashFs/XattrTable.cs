@@ -57,7 +57,7 @@ internal sealed class XattrTable(bool enabled)
             var value = attributes[fullName];
             if (suffix.Length > ushort.MaxValue)
             {
-                throw new InvalidDataException($"xattr name {fullName}: too long");
+                throw new SquashFsTreeException($"xattr name {fullName}: too long");
             }
 
             BinaryPrimitives.WriteUInt16LittleEndian(header, type);

@@ -40,7 +40,7 @@ public sealed class SquashFsWriterContractTests : IDisposable
             _ => [File("a/../b", 0)],
         };
 
-        await Should.ThrowAsync<InvalidDataException>(() => SquashFsWriter.WriteAsync(new InMemoryFileTreeSource(entries, new Dictionary<string, byte[]>()), new MemoryStream()));
+        await Should.ThrowAsync<SquashFsTreeException>(() => SquashFsWriter.WriteAsync(new InMemoryFileTreeSource(entries, new Dictionary<string, byte[]>()), new MemoryStream()));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class SquashFsWriterContractTests : IDisposable
     {
         var source = new InMemoryFileTreeSource([File("short", 10)], new Dictionary<string, byte[]> { ["short"] = new byte[9] });
         var failure = await Should.ThrowAsync<IOException>(() => SquashFsWriter.WriteAsync(source, new MemoryStream()));
-        failure.ShouldNotBeOfType<InvalidDataException>("a file that changed while read is a failure, not bad input");
+        failure.ShouldNotBeOfType<SquashFsTreeException>("a file that changed while read is a failure, not bad input");
         failure.Message.ShouldContain("short");
     }
 

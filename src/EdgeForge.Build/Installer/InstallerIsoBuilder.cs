@@ -249,10 +249,10 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         {
             var result = await StageAsync("iso", $"the hybrid ISO (BIOS + UEFI, CD + USB) {Path.GetFileName(isoPath)}", async stage =>
             {
+                // The writer plans every extent first, so it reports bytes of a known total.
                 await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                await using var output = new ProgressWriteStream(file, stage.Add);
-                var written = await writer.WriteAsync(output, cancellationToken).ConfigureAwait(false);
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var written = await writer.WriteAsync(file, stage, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
                 return written;
             }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);

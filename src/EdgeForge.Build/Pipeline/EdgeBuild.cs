@@ -134,7 +134,7 @@ public static class EdgeBuild
         PlanLockException or InstallerInputException => new BuildInputException(e.Message, e),
         UpstreamImageException or UpstreamContentException or SandboxUnavailableException or BuildStepException => new BuildFailedException(e.Message, e),
         LuetPackageNotFoundException or LuetRepositoryFormatException => new BuildFailedException(e.Message, e),
-        HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException => new BuildFailedException(e.Message, e),
+        HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException or EdgeForge.SquashFs.SquashFsTreeException => new BuildFailedException(e.Message, e),
         _ => null,
     };
 

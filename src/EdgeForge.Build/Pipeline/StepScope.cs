@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeForge.DiskFormats.Iso9660;
 using EdgeForge.Oci;
 using EdgeForge.Oci.Model;
 using EdgeForge.SquashFs;
@@ -17,7 +18,7 @@ namespace EdgeForge.Build.Pipeline;
 /// read; it is accumulated here and emitted at most every <see cref="ProgressInterval"/>, plus once at the end so the
 /// last figure is exact. Totals may grow while a step runs (a transfer learns each blob's size when it starts it).
 /// </remarks>
-public sealed class StepScope : ITransferProgress, IProgress<SquashFsProgress>
+public sealed class StepScope : ITransferProgress, IProgress<SquashFsProgress>, IProgress<IsoWriteProgress>
 {
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
@@ -145,6 +146,8 @@ public sealed class StepScope : ITransferProgress, IProgress<SquashFsProgress>
             Report(value.BytesDone, value.BytesTotal);
         }
     }
+
+    void IProgress<IsoWriteProgress>.Report(IsoWriteProgress value) => Report(value.BytesWritten, value.BytesTotal);
 
     private void EmitProgress(bool force)
     {

@@ -68,25 +68,10 @@ internal static class ContentCommands
             var architecture = parseResult.GetValue(arch);
             if (architecture is not null)
             {
-                try
-                {
-                    Platform.Parse(architecture.Contains('/') ? architecture : "linux/" + architecture);
-                }
-                catch (FormatException e)
-                {
-                    throw new InvalidInputException($"--arch: {e.Message}");
-                }
+                CommandLineValues.Parse("--arch", architecture.Contains('/') ? architecture : "linux/" + architecture, Platform.Parse);
             }
 
-            ContentInputs inputs;
-            try
-            {
-                inputs = ContentInputs.Load(parseResult.GetValue(images), parseResult.GetValue(profiles) ?? []);
-            }
-            catch (ContentInputException e)
-            {
-                throw new InvalidInputException(e.Message);
-            }
+            var inputs = ContentInputs.Load(parseResult.GetValue(images), parseResult.GetValue(profiles) ?? []);
 
             var existingBundles = parseResult.GetValue(existing) ?? [];
             foreach (var path in existingBundles)
@@ -94,7 +79,7 @@ internal static class ContentCommands
                 RequireFile(path);
             }
 
-            using var key = parseResult.GetValue(privateKey) is { } keyPath ? LoadKey(() => SigningKeys.LoadPrivateKey(keyPath)) : null;
+            using var key = parseResult.GetValue(privateKey) is { } keyPath ? SigningKeys.LoadPrivateKey(keyPath) : null;
             using var client = registry.CreateClient(parseResult);
             var asJson = parseResult.GetValue(json);
             var writer = parseResult.InvocationConfiguration.Output;
@@ -120,10 +105,11 @@ internal static class ContentCommands
                     }, cancellationToken);
                     stages.End();
                 }
-                catch (Exception e) when (e is ContentBundleException or IOException or InvalidDataException or HttpRequestException)
+                catch (Exception e)
                 {
+                    // The failed stage says so in the event stream; the error itself is reported once, by the runner.
                     stages.End(e.Message);
-                    throw new CommandFailedException($"content build: {e.Message}", e);
+                    throw;
                 }
             }
 
@@ -162,7 +148,7 @@ internal static class ContentCommands
         {
             var path = parseResult.GetValue(bundle)!;
             RequireFile(path);
-            var definition = await ReadBundleAsync(() => ContentBundleReader.ReadDefinitionAsync(path, cancellationToken), path);
+            var definition = await ContentBundleReader.ReadDefinitionAsync(path, cancellationToken);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
             {
@@ -217,7 +203,7 @@ internal static class ContentCommands
 
             using var client = registry.CreateClient(parseResult);
             var log = parseResult.InvocationConfiguration.Error;
-            var pushed = await ReadBundleAsync(() => new ContentBundlePusher(client).PushAsync(path, destination, log: line => log.WriteLine("content push: " + line), cancellationToken: cancellationToken), path);
+            var pushed = await new ContentBundlePusher(client).PushAsync(path, destination, log: line => log.WriteLine("content push: " + line), cancellationToken: cancellationToken);
             foreach (var image in pushed)
             {
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync($"pushed {image.Target} {image.Digest}");
@@ -238,27 +224,11 @@ internal static class ContentCommands
             var path = parseResult.GetValue(bundle)!;
             RequireFile(path);
             var target = parseResult.GetValue(directory)!;
-            var count = await ReadBundleAsync(() => ContentBundleReader.ExtractAsync(path, target, cancellationToken), path);
+            var count = await ContentBundleReader.ExtractAsync(path, target, cancellationToken);
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"extracted {count} files into {target}");
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static async Task<T> ReadBundleAsync<T>(Func<Task<T>> action, string path)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is InvalidDataException or ZstdException or FormatException)
-        {
-            throw new CommandFailedException($"{path}: {e.Message}", e);
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            throw new CommandFailedException($"{path}: {e.Message}", e);
-        }
     }
 
     private static Command Sign()
@@ -272,7 +242,7 @@ internal static class ContentCommands
         {
             var path = parseResult.GetValue(file)!;
             RequireFile(path);
-            using var key = LoadKey(() => SigningKeys.LoadPrivateKey(parseResult.GetValue(privateKey)!));
+            using var key = SigningKeys.LoadPrivateKey(parseResult.GetValue(privateKey)!);
             var signature = await ContentSignature.SignFileAsync(path, key, cancellationToken);
             parseResult.InvocationConfiguration.Output.WriteLine($"wrote {signature}");
             return ExitCodes.Ok;
@@ -329,7 +299,7 @@ internal static class ContentCommands
 
         if (publicKeyPath is not null)
         {
-            return LoadKey(() => SigningKeys.LoadPublicKey(publicKeyPath));
+            return SigningKeys.LoadPublicKey(publicKeyPath);
         }
 
         var diagnostics = new DiagnosticBag();
@@ -346,18 +316,6 @@ internal static class ContentCommands
         }
 
         return SigningKeys.PublicKeyFromPem(config.PublicKeyPem, edgeCustomConfigPath!);
-    }
-
-    private static System.Security.Cryptography.RSA LoadKey(Func<System.Security.Cryptography.RSA> load)
-    {
-        try
-        {
-            return load();
-        }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
-        {
-            throw new InvalidInputException(e.Message);
-        }
     }
 
     private static void RequireFile(string path)

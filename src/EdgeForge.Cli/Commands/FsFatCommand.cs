@@ -28,15 +28,7 @@ internal static class FsFatCommand
             }
 
             long? bytes = parseResult.GetValue(size) is { } text ? ParseSize(text) : null;
-            long timestamp;
-            try
-            {
-                timestamp = EdgeForge.DiskFormats.IO.SourceDateEpoch.FromEnvironment();
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidInputException(e.Message);
-            }
+            var timestamp = EdgeForge.DiskFormats.IO.SourceDateEpoch.FromEnvironment();
 
             var writer = new FatImageWriter(new FatImageOptions { Label = parseResult.GetValue(label) ?? "NO NAME", Size = bytes, Timestamp = timestamp });
             writer.AddFileTree(new DirectoryFileTreeSource(source, readExtendedAttributes: false));

@@ -33,15 +33,7 @@ internal static class FsIsoCommand
                 throw new InvalidInputException($"--volume '{volumeId}': 1 to 32 printable ASCII characters");
             }
 
-            long timestamp;
-            try
-            {
-                timestamp = EdgeForge.DiskFormats.IO.SourceDateEpoch.FromEnvironment();
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidInputException(e.Message);
-            }
+            var timestamp = EdgeForge.DiskFormats.IO.SourceDateEpoch.FromEnvironment();
 
             var writer = new Iso9660Writer(new IsoImageOptions
             {
@@ -86,10 +78,6 @@ internal static class ImageFileOutput
 
             File.Move(temporary, full, overwrite: true);
             return result;
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidInputException(e.Message);
         }
         finally
         {

@@ -61,32 +61,18 @@ internal static class FsSquashFsCommand
                 Processors = parseResult.GetValue(processors),
                 ModificationTime = SourceDateEpoch(),
             };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidInputException(e.Message.Split(" (Parameter", 2)[0]);
-            }
+            options.Validate();
 
             IFileTreeSource tree;
             IAsyncDisposable? imageSource = null;
             using var client = registry.CreateClient(parseResult);
-            try
+            if (Directory.Exists(directory))
             {
-                if (Directory.Exists(directory))
-                {
-                    tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
-                }
-                else
-                {
-                    (tree, imageSource) = await ImageTreeAsync(directory, parseResult.GetValue(platform)!, client, cancellationToken);
-                }
+                tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException)
+            else
             {
-                throw new CommandFailedException($"{directory}: cannot read the tree: {e.Message}", e);
+                (tree, imageSource) = await ImageTreeAsync(directory, parseResult.GetValue(platform)!, client, cancellationToken);
             }
 
             SquashFsWriteResult result;
@@ -98,10 +84,6 @@ internal static class FsSquashFsCommand
                 result = await StepScope.RunAsync(observer, "squashfs", $"{directory} → {target}",
                     scope => SquashFsWriter.WriteFileAsync(tree, target, options, progress: scope, cancellationToken),
                     written => $"{written.ImageSize:N0} bytes, {written.InodeCount:N0} inodes");
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidInputException($"{directory}: {e.Message}");
             }
             finally
             {
@@ -129,17 +111,8 @@ internal static class FsSquashFsCommand
     /// <remarks>The source stays open (the caller disposes it): layer contents are read while the image is written.</remarks>
     private static async Task<(IFileTreeSource Tree, IAsyncDisposable Source)> ImageTreeAsync(string reference, string platformText, EdgeForge.Oci.Registry.RegistryClient client, CancellationToken cancellationToken)
     {
-        ImageLocation location;
-        Platform platform;
-        try
-        {
-            location = ImageLocation.Parse(reference);
-            platform = Platform.Parse(platformText);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidInputException($"{reference}: neither a directory nor an image reference ({e.Message.TrimEnd('.')})");
-        }
+        var location = CommandLineValues.Parse("SOURCE", reference, ImageLocation.Parse, $"{reference}: neither a directory nor an image reference");
+        var platform = CommandLineValues.Parse("--platform", platformText, Platform.Parse);
 
         var imageSource = location.OpenSource(client);
         try

@@ -58,7 +58,7 @@ internal static class ImageCommands
             CopyResult result;
             using (var observer = BuildProgress.Create(output, parseResult.InvocationConfiguration.Error, asJson))
             {
-                result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", scope => RunAsync(async () =>
+                result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", async scope =>
                 {
                     await using var src = OpenSource(from, client);
                     await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
@@ -69,7 +69,7 @@ internal static class ImageCommands
                         MaxParallelBlobs = parseResult.GetValue(parallel),
                         Progress = scope,
                     }, cancellationToken);
-                }, $"copy {from} → {to}"), copied => $"{copied.ManifestDigest}: {copied.BlobsTransferred} blobs transferred, {copied.BlobsSkipped} already present");
+                }, copied => $"{copied.ManifestDigest}: {copied.BlobsTransferred} blobs transferred, {copied.BlobsSkipped} already present");
             }
 
             await output.WriteLineAsync(asJson
@@ -96,33 +96,29 @@ internal static class ImageCommands
             var wanted = ParsePlatform(parseResult.GetValue(platform));
             var output = parseResult.InvocationConfiguration.Output;
             using var client = registry.CreateClient(parseResult);
-            await RunAsync(async () =>
+            await using var source = OpenSource(location, client);
+            var root = await source.GetManifestAsync(cancellationToken);
+            if (parseResult.GetValue(raw))
             {
-                await using var source = OpenSource(location, client);
-                var root = await source.GetManifestAsync(cancellationToken);
-                if (parseResult.GetValue(raw))
-                {
-                    await output.WriteLineAsync(Encoding.UTF8.GetString(root.Bytes.Span));
-                    return 0;
-                }
+                await output.WriteLineAsync(Encoding.UTF8.GetString(root.Bytes.Span));
+                return ExitCodes.Ok;
+            }
 
-                IReadOnlyList<Descriptor>? platforms = root.IsIndex ? root.AsIndex().Manifests : null;
-                var image = await SourceImage.LoadAsync(source, wanted, cancellationToken);
-                var summary = new ImageSummary(location.ToString(), root.Digest.ToString(), root.MediaType, image.Digest.ToString(),
-                    image.Config.Platform.ToString(), image.Config.Created, image.Config.Config?.Env ?? [], image.Config.Config?.Labels ?? new Dictionary<string, string>(),
-                    image.Layers.Select(l => new LayerSummary(l.Digest.ToString(), l.DiffId.ToString(), l.Size, l.MediaType)).ToList(),
-                    platforms?.Select(m => new PlatformSummary(m.Platform?.ToString() ?? "unknown", m.Digest.ToString(), m.MediaType)).ToList());
-                if (parseResult.GetValue(json))
-                {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(summary, OciJson.Indented));
-                }
-                else
-                {
-                    await WriteTextAsync(output, summary);
-                }
+            IReadOnlyList<Descriptor>? platforms = root.IsIndex ? root.AsIndex().Manifests : null;
+            var image = await SourceImage.LoadAsync(source, wanted, cancellationToken);
+            var summary = new ImageSummary(location.ToString(), root.Digest.ToString(), root.MediaType, image.Digest.ToString(),
+                image.Config.Platform.ToString(), image.Config.Created, image.Config.Config?.Env ?? [], image.Config.Config?.Labels ?? new Dictionary<string, string>(),
+                image.Layers.Select(l => new LayerSummary(l.Digest.ToString(), l.DiffId.ToString(), l.Size, l.MediaType)).ToList(),
+                platforms?.Select(m => new PlatformSummary(m.Platform?.ToString() ?? "unknown", m.Digest.ToString(), m.MediaType)).ToList());
+            if (parseResult.GetValue(json))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(summary, OciJson.Indented));
+            }
+            else
+            {
+                await WriteTextAsync(output, summary);
+            }
 
-                return 0;
-            }, $"inspect {location}");
             return ExitCodes.Ok;
         });
         return command;
@@ -167,13 +163,12 @@ internal static class ImageCommands
                 },
             };
             using var client = registry.CreateClient(parseResult);
-            var image = await RunAsync(async () =>
+            var image = await RootFsImporter.ImportAsync(path, BlobCache.Default(), options, cancellationToken);
+            await using (var dst = to.OpenDestination(client))
             {
-                var built = await RootFsImporter.ImportAsync(path, BlobCache.Default(), options, cancellationToken);
-                await using var dst = to.OpenDestination(client);
-                await ImageCopier.WriteAsync(built, dst, cancellationToken: cancellationToken);
-                return built;
-            }, $"import {path}");
+                await ImageCopier.WriteAsync(image, dst, cancellationToken: cancellationToken);
+            }
+
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Imported {path} as {to}: {image.Digest}");
             return ExitCodes.Ok;
         });
@@ -192,39 +187,12 @@ internal static class ImageCommands
             return null;
         }
 
-        try
-        {
-            return Platform.Parse(value);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidInputException("--platform: " + e.Message);
-        }
+        return CommandLineValues.Parse("--platform", value, Platform.Parse);
     }
 
-    private static ImageLocation ParseLocation(string value, string what)
-    {
-        try
-        {
-            return ImageLocation.Parse(value);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidInputException($"{what}: {e.Message}");
-        }
-    }
+    private static ImageLocation ParseLocation(string value, string what) => CommandLineValues.Parse(what, value, ImageLocation.Parse);
 
-    private static IImageSource OpenSource(ImageLocation location, RegistryClient client)
-    {
-        try
-        {
-            return location.OpenSource(client);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
-        {
-            throw new InvalidInputException(e.Message);
-        }
-    }
+    private static IImageSource OpenSource(ImageLocation location, RegistryClient client) => location.OpenSource(client);
 
     private static IEnumerable<KeyValuePair<string, string>> Pairs(string[]? values, string option)
     {
@@ -237,23 +205,6 @@ internal static class ImageCommands
             }
 
             yield return new(value[..equals], value[(equals + 1)..]);
-        }
-    }
-
-    /// <summary>Maps library failures to the CLI's exit codes: what the user named wrongly is input, the rest a failure.</summary>
-    private static async Task<T> RunAsync<T>(Func<Task<T>> action, string what)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or PlatformNotFoundException)
-        {
-            throw new InvalidInputException(e.Message);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or HttpRequestException or ImageValidationException or NotSupportedException)
-        {
-            throw new CommandFailedException($"{what}: {e.Message}", e);
         }
     }
 
@@ -343,14 +294,7 @@ internal sealed class RegistryOptions
         ICredentialProvider credentials = DockerConfigFile.Default();
         if (parseResult.GetValue(Creds) is { } creds)
         {
-            try
-            {
-                credentials = new StaticCredentialProvider(RegistryCredential.ParseUserPassword(creds));
-            }
-            catch (FormatException)
-            {
-                throw new InvalidInputException("--creds: expected USER:PASSWORD");
-            }
+            credentials = new StaticCredentialProvider(CommandLineValues.Parse("--creds", creds, RegistryCredential.ParseUserPassword, "expected USER:PASSWORD"));
         }
 
         var certDirectories = parseResult.GetValue(CertDirectories) ?? [];
@@ -362,15 +306,7 @@ internal sealed class RegistryOptions
             }
         }
 
-        RegistriesConfiguration mirrors;
-        try
-        {
-            mirrors = RegistriesConfiguration.LoadDefault(parseResult.GetValue(RegistriesConf), Environment.GetEnvironmentVariable);
-        }
-        catch (RegistriesConfigurationException e)
-        {
-            throw new InvalidInputException(e.Message);
-        }
+        var mirrors = RegistriesConfiguration.LoadDefault(parseResult.GetValue(RegistriesConf), Environment.GetEnvironmentVariable);
 
         return new RegistryClient(new RegistryClientOptions
         {

@@ -137,14 +137,7 @@ internal static class IsoCommands
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        try
-        {
-            return read(stream);
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
-        {
-            throw new CommandFailedException($"{path}: not a readable ISO 9660 image: {e.Message}");
-        }
+        return read(stream);
     }
 
     private static string PlatformName(ElToritoPlatform platform) => platform switch

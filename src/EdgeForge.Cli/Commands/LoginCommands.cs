@@ -65,24 +65,9 @@ internal static class LoginCommands
                 CaCertificatePaths = parseResult.GetValue(certDirectories) ?? [],
             });
             var apiHost = host == ImageReference.DockerHubDomain ? "registry-1.docker.io" : host;
-            try
-            {
-                await client.VerifyCredentialsAsync(apiHost, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException)
-            {
-                throw new CommandFailedException($"login to {host} failed: {e.Message}", e);
-            }
-
+            await client.VerifyCredentialsAsync(apiHost, cancellationToken);
             var config = DockerConfigFile.Default();
-            try
-            {
-                await config.StoreAsync(host, credential, cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new CommandFailedException($"cannot store the credentials in {config.Path}: {e.Message}", e);
-            }
+            await config.StoreAsync(host, credential, cancellationToken);
 
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Login Succeeded ({host}, stored in {config.Path})");
             return ExitCodes.Ok;
@@ -98,15 +83,7 @@ internal static class LoginCommands
         {
             var host = ValidateRegistry(parseResult.GetValue(registry)!);
             var config = DockerConfigFile.Default();
-            bool removed;
-            try
-            {
-                removed = await config.EraseAsync(host, cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new CommandFailedException($"cannot update {config.Path}: {e.Message}", e);
-            }
+            var removed = await config.EraseAsync(host, cancellationToken);
 
             await parseResult.InvocationConfiguration.Output.WriteLineAsync(removed ? $"Removed login credentials for {host}" : $"Not logged in to {host}");
             return ExitCodes.Ok;

@@ -65,7 +65,7 @@ public sealed class SigningKeys
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             rsa.Dispose();
-            throw new InvalidDataException($"{source}: not a PEM RSA key ({e.Message.TrimEnd('.')})");
+            throw new SigningKeyException($"{source}: not a PEM RSA key ({e.Message.TrimEnd('.')})");
         }
     }
 
@@ -79,12 +79,12 @@ public sealed class SigningKeys
         var pem = File.ReadAllText(path);
         if (requirePrivate && !pem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"{path}: not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)");
+            throw new SigningKeyException($"{path}: not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)");
         }
 
         if (pem.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"{path}: the private key is encrypted; decrypt it first (openssl pkey -in KEY -out plain.pem)");
+            throw new SigningKeyException($"{path}: the private key is encrypted; decrypt it first (openssl pkey -in KEY -out plain.pem)");
         }
 
         return PublicKeyFromPem(pem, path);
@@ -103,3 +103,6 @@ public sealed class SigningKeys
         File.Move(temporary, path, overwrite: true);
     }
 }
+
+/// <summary>A key file that is not a usable PEM RSA key (wrong format, encrypted): the user's to fix.</summary>
+public sealed class SigningKeyException(string message) : Exception(message);

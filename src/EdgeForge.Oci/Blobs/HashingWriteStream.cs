@@ -109,37 +109,3 @@ public sealed class ProgressReadStream(Stream inner, Action<long> onBytes) : Str
     public override ValueTask DisposeAsync() => inner.DisposeAsync();
 }
 
-/// <summary>Counts bytes written through it and reports them, for write progress (an ISO, a bundle).</summary>
-public sealed class ProgressWriteStream(Stream inner, Action<long> onBytes) : Stream
-{
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => inner.Length;
-    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        inner.Write(buffer);
-        onBytes(buffer.Length);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        onBytes(buffer.Length);
-    }
-
-    public override void Flush() => inner.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    // The caller owns the inner stream (it flushes it to disk before renaming); only this wrapper ends here.
-}
