@@ -174,8 +174,14 @@ internal static class SourceSteps
         }
     }
 
+    /// <summary>
+    /// How the build site reaches the network is not what the artifacts are made of, and a proxy URL may carry a
+    /// password: proxies are neither recorded in the lock nor compared with it (a locked rebuild may use another proxy).
+    /// </summary>
+    private static readonly HashSet<string> SiteKeys = new(StringComparer.Ordinal) { "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "PROXY_CERT_PATH" };
+
     private static Dictionary<string, string> Values(BuildPlan plan) =>
-        plan.Values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
+        plan.Values.Where(v => !SiteKeys.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
 
     public static PlanLock Lock(BuildContext context)
     {
@@ -196,7 +202,7 @@ internal static class SourceSteps
             SourceDateEpoch = context.Options.SourceDateEpoch,
             Arch = plan.Settings.Arch,
             Values = Values(plan),
-            Origins = plan.Values.ToDictionary(v => v.Key, v => v.File is null ? v.Origin.ToString() : v.Line is { } line ? $"{v.File}:{line}" : v.File, StringComparer.Ordinal),
+            Origins = plan.Values.Where(v => !SiteKeys.Contains(v.Key)).ToDictionary(v => v.Key, v => v.File is null ? v.Origin.ToString() : v.Line is { } line ? $"{v.File}:{line}" : v.File, StringComparer.Ordinal),
             Upstreams = context.Puller.Pinned.OrderBy(p => p.Role, StringComparer.Ordinal).ThenBy(p => p.Reference, StringComparer.Ordinal)
                 .Select(p => new LockedUpstream(p.Role, p.Reference, p.SetBy, p.Digest.ToString())).ToList(),
             Luet = context.Luet is { } luet

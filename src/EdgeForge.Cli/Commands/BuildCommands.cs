@@ -143,7 +143,13 @@ internal static class BuildCommands
         Func<EdgeForge.Oci.Registry.ICredentialProvider, EdgeForge.Oci.Registry.ICredentialProvider>? luetCredentials = plan.Inputs.LuetAuth is { } auth
             ? inner => EdgeForge.Luet.LuetAuthentication.CreateProvider(EdgeForge.Oci.Model.ImageReference.Parse(plan.Sources.LuetRepository.Reference), auth.Auth, inner)
             : null;
-        using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan), luetCredentials);
+        // The project's proxies carry edgeforge's own requests too (pulls, pushes, luet), not only RUN steps; the
+        // proxy's CA sits in certs/, which the client trusts.
+        var settings = plan.Settings;
+        var proxy = settings.HttpProxy.Length + settings.HttpsProxy.Length > 0
+            ? new EdgeForge.Oci.Registry.EnvironmentProxy(NullIfEmpty(settings.HttpProxy), NullIfEmpty(settings.HttpsProxy), NullIfEmpty(settings.NoProxy))
+            : null;
+        using var client = common.Registry.CreateClient(parseResult, ProjectCertificateDirectory(plan), luetCredentials, proxy);
         var observer = BuildProgress.Create(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, json);
         EdgeBuildResult result;
         try
@@ -216,6 +222,8 @@ internal static class BuildCommands
             throw new InvalidInputException("--jobs: use a number from 1 to 64");
         }
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static void CheckBootAssets(ParseResult parseResult, BuildPlan plan, IsoOptions iso)
     {

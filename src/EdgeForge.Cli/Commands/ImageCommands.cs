@@ -289,7 +289,9 @@ internal sealed class RegistryOptions
         command.Options.Add(RegistriesConf);
     }
 
-    public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null, Func<ICredentialProvider, ICredentialProvider>? extraCredentials = null)
+    /// <param name="proxy">The proxy for every request (a project's HTTP(S)_PROXY/NO_PROXY); null: the environment's.</param>
+    public RegistryClient CreateClient(ParseResult parseResult, IReadOnlyList<string>? extraCertificatePaths = null, Func<ICredentialProvider, ICredentialProvider>? extraCredentials = null,
+        System.Net.IWebProxy? proxy = null)
     {
         ICredentialProvider credentials = DockerConfigFile.Default();
         if (parseResult.GetValue(Creds) is { } creds)
@@ -314,6 +316,7 @@ internal sealed class RegistryOptions
             InsecureRegistries = parseResult.GetValue(InsecureRegistries) ?? [],
             CaCertificatePaths = [.. certDirectories, .. extraCertificatePaths ?? []],
             Mirrors = mirrors,
+            Proxy = proxy,
         });
     }
 }
