@@ -54,9 +54,16 @@ public static partial class ProjectInputs
         var result = new List<CertificateFile>();
         foreach (var (path, display, mayLeaveProject) in files)
         {
-            var text = inputs.ReadText(path, display, diagnostics, mayLeaveProject: mayLeaveProject);
-            if (text is null)
+            if (inputs.ReadBytes(path, display, diagnostics, mayLeaveProject: mayLeaveProject) is not { } bytes)
             {
+                continue;
+            }
+
+            // A binary certificate is almost always DER, and the fix for that is a conversion, not an encoding.
+            if (InputFileReader.DecodeText(bytes, display, new DiagnosticBag()) is not { } text)
+            {
+                diagnostics.Error(display, "is not a PEM certificate (the file is binary: DER-encoded?)",
+                    hint: "certs/ may hold only PEM CA certificates (.crt/.pem); convert DER with: openssl x509 -inform der -in FILE -out FILE.crt");
                 continue;
             }
 
