@@ -132,7 +132,8 @@ public sealed class KubernetesVersionCatalog
         }
         catch (JsonException e)
         {
-            diagnostics.Error(fileName, "invalid JSON: " + FirstSentence(e.Message), (int)(e.LineNumber ?? 0) + 1,
+            // System.Text.Json quotes the offending text; the file may be a link to anything, so only the place is said.
+            diagnostics.Error(fileName, "invalid JSON: the text here is not a JSON value, or a comma, colon, quote or bracket is missing", (int)(e.LineNumber ?? 0) + 1,
                 column: (int)(e.BytePositionInLine ?? 0) + 1, hint: "fix the JSON syntax (a missing comma or quote is the usual cause)");
         }
 
@@ -150,12 +151,6 @@ public sealed class KubernetesVersionCatalog
         JsonTokenType.None => "nothing",
         _ => token.ToString(),
     };
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
-    }
 
     private static List<int> LineStarts(byte[] bytes)
     {
