@@ -35,7 +35,8 @@ public sealed class UserDataValidatorTests
             ("stylus.site.caCerts[1]", LineOf("- |", 1)),
             ("stylus.registryCredentials.password", LineOf("password: ####")),
         ], ignoreOrder: true);
-        diagnostics.Errors.Single(e => e.Key == "stylus.registryCredentials.password").Message.ShouldBe("expected a string, got null");
+        diagnostics.Errors.Single(e => e.Key == "stylus.registryCredentials.password").Message
+            .ShouldBe("expected a string, got null: '####' is still the guide's placeholder ('#' starts a comment in YAML, so the value is empty)");
     }
 
     [Fact]
@@ -46,7 +47,7 @@ public sealed class UserDataValidatorTests
 
         var diagnostics = Validate(text);
 
-        diagnostics.Errors.ShouldContain(e => e.Key == "stylus.registryCredentials.password" && e.Line == passwordLine && e.Message == "expected a string, got null");
+        diagnostics.Errors.ShouldContain(e => e.Key == "stylus.registryCredentials.password" && e.Line == passwordLine && e.Message.StartsWith("expected a string, got null: '####'"));
     }
 
     [Fact]
@@ -165,12 +166,12 @@ public sealed class UserDataValidatorTests
     }
 
     [Fact]
-    public void Unknown_keys_are_warnings_with_suggestions()
+    public void Near_miss_keys_are_errors_with_the_suggestion_and_other_unknown_keys_warn()
     {
-        var diagnostics = Validate("#cloud-config\nstylus:\n  site:\n    edgeHostToken: t\n    paletteEndpoint: api.spectrocloud.com\n    projectname: Default\ninstall:\n  poweroff: true\nstages:\n  initramfss:\n    - name: x\n");
+        var diagnostics = Validate("#cloud-config\nstylus:\n  site:\n    edgeHostToken: t\n    paletteEndpoint: api.spectrocloud.com\n    projectname: Default\n    favouriteColour: blue\ninstall:\n  poweroff: true\nstages:\n  initramfss:\n    - name: x\n");
 
-        diagnostics.HasErrors.ShouldBeFalse();
-        diagnostics.Warnings.ShouldContain(w => w.Key == "stylus.site.projectname" && w.Message.Contains("did you mean projectName?") && w.Line == 6);
-        diagnostics.Warnings.ShouldContain(w => w.Key == "stages.initramfss" && w.Message.Contains("did you mean initramfs?"));
+        diagnostics.Errors.ShouldContain(e => e.Key == "stylus.site.projectname" && e.Message == "unknown key; did you mean projectName?" && e.Line == 6);
+        diagnostics.Errors.ShouldContain(e => e.Key == "stages.initramfss" && e.Message.Contains("did you mean initramfs?"));
+        diagnostics.Warnings.ShouldContain(w => w.Key == "stylus.site.favouriteColour" && w.Message == "unknown key, ignored by the installer");
     }
 }

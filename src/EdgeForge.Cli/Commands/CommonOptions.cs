@@ -25,10 +25,16 @@ internal sealed class ProjectArguments
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    public Option<bool> AllowExternalLinks { get; } = new("--allow-external-links")
+    {
+        Description = "Read project inputs that are symbolic links (or paths) leading outside the project directory; refused by default.",
+    };
+
     public void AddTo(Command command, bool withVersionFilter = true)
     {
         command.Arguments.Add(Directory);
         command.Options.Add(BuildArgs);
+        command.Options.Add(AllowExternalLinks);
         if (withVersionFilter)
         {
             command.Options.Add(K8sVersions);
@@ -54,7 +60,7 @@ internal sealed class ProjectArguments
         var versions = (parseResult.GetValue(K8sVersions) ?? [])
             .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .ToList();
-        return new ProjectOptions { BuildArguments = buildArguments, K8sVersionFilter = versions };
+        return new ProjectOptions { BuildArguments = buildArguments, K8sVersionFilter = versions, AllowExternalLinks = parseResult.GetValue(AllowExternalLinks) };
     }
 }
 

@@ -47,7 +47,8 @@ public static partial class ArgFileParser
             var equals = trimmed.IndexOf('=');
             if (equals < 0)
             {
-                diagnostics.Error(fileName, $"expected KEY=VALUE, found '{Shorten(trimmed)}'", lineNumber,
+                // The line is never quoted: a .arg that is really another file (a link to a secret) must not be echoed.
+                diagnostics.Error(fileName, "expected KEY=VALUE, found a line without '='", lineNumber,
                     hint: "every line is KEY=VALUE, a comment starting with #, or blank");
                 continue;
             }
@@ -55,7 +56,7 @@ public static partial class ArgFileParser
             var key = trimmed[..equals].Trim();
             if (!KeyPattern().IsMatch(key))
             {
-                diagnostics.Error(fileName, $"'{Shorten(key)}' is not a valid key name", lineNumber,
+                diagnostics.Error(fileName, $"the text before '=' is not a valid key name ({KeyProblem(key)})", lineNumber,
                     hint: "keys are letters, digits and underscores, not starting with a digit (e.g. K8S_VERSION)");
                 continue;
             }
@@ -137,7 +138,7 @@ public static partial class ArgFileParser
             return true;
         }
 
-        diagnostics.Error(file, $"unexpected text after the closing quote: '{Shorten(rest)}'", line, key,
+        diagnostics.Error(file, $"unexpected text after the closing quote ({rest.Length} characters)", line, key,
             "put the whole value inside the quotes, or start a comment with #");
         return false;
     }
@@ -185,7 +186,7 @@ public static partial class ArgFileParser
                 (name, fallback) = defaultAt >= 0 ? (inner[..defaultAt], inner[(defaultAt + 2)..]) : (inner, null);
                 if (!KeyPattern().IsMatch(name))
                 {
-                    diagnostics.Error(file, $"'${{{Shorten(inner)}}}' is not a variable reference", line, key,
+                    diagnostics.Error(file, "the ${…} here is not a variable reference (a name is letters, digits and '_', not starting with a digit)", line, key,
                         "use ${NAME} or ${NAME:-default}");
                     return value;
                 }
@@ -223,7 +224,12 @@ public static partial class ArgFileParser
         return builder.ToString();
     }
 
-    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+    /// <summary>What is wrong with a key, without quoting it (it may be any text at all).</summary>
+    private static string KeyProblem(string key) =>
+        key.Length == 0 ? "it is empty"
+        : char.IsAsciiDigit(key[0]) ? "it starts with a digit"
+        : key.Any(char.IsWhiteSpace) ? "it contains white space"
+        : $"it contains a character other than letters, digits and '_' at position {key.TakeWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_').Count() + 1}";
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex KeyPattern();

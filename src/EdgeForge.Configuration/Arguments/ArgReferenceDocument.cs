@@ -71,8 +71,10 @@ public static class ArgReferenceDocument
             foreach (var definition in BuildArgumentCatalog.All.Where(d => d.Origin == origin))
             {
                 var fallback = definition.Default.Length == 0 ? "(empty)" : definition.Default.StartsWith('(') ? definition.Default : $"`{definition.Default}`";
-                var scope = definition.OnlyFor is not { } feature ? ""
-                    : definition.RefusedWhenTrue ? $" Only for {feature}, not built here: `true` is an error."
+                var scope = definition.UnusedBecause is { } reason ? $" Unused here: {reason}; setting it warns."
+                    : definition.DockerfileOnly ? $" Setting it warns unless the Dockerfile's customisations declare `ARG {definition.Key}`."
+                    : definition.OnlyFor is not { } feature ? ""
+                    : definition.RefusedWhenTrue ? $" Only for {feature}, not built here: `true` is an error, `false` warns."
                     : $" Only for {feature}, not built here: setting it warns.";
                 text.Append($"| `{definition.Key}` | {fallback} | {definition.Allowed} | {definition.Description}{scope} |\n");
             }

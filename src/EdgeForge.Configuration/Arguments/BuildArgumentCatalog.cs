@@ -47,6 +47,18 @@ public sealed record BuildArgumentDefinition(
 
     /// <summary>False for names too generic to take from the environment (a shell's <c>DEBUG=1</c> is not a build option).</summary>
     public bool ReadFromEnvironment { get; init; } = true;
+
+    /// <summary>
+    /// Why a recognised CanvOS key has no use here although its feature is built (edgeforge writes the ISO without
+    /// CanvOS's osbuilder image): setting it is a warning saying so. Null for keys that act, or whose feature is not built.
+    /// </summary>
+    public string? UnusedBecause { get; init; }
+
+    /// <summary>
+    /// A key CanvOS only passes to the project's Dockerfile as a build argument: it acts only when the Dockerfile's
+    /// customisations declare <c>ARG KEY</c>, and setting it otherwise is a warning.
+    /// </summary>
+    public bool DockerfileOnly { get; init; }
 }
 
 /// <summary>Every <c>.arg</c> key EdgeForge knows (EDGEFORGE.md §3).</summary>
@@ -136,7 +148,10 @@ public static class BuildArgumentCatalog
             "etcd version CanvOS declares. Its etcdctl comes from the `latest` path of `SPECTRO_THIRD_PARTY_IMAGE`, so the value is recorded, not used to choose the file."),
 
         new("DRBD_VERSION", "9.2.13", "a version",
-            "Passed to the project's Dockerfile as a build argument, as CanvOS does (its Piraeus pack builds the DRBD module there)."),
+            "Passed to the project's Dockerfile as a build argument, as CanvOS does (its Piraeus pack builds the DRBD module there).")
+        {
+            DockerfileOnly = true,
+        },
 
         new("IS_UKI", "false", "`false` (Trusted Boot builds are a later phase)", "Build unified kernel images for Trusted Boot."),
         new("MY_ORG", "", "text", "Organisation name in Secure Boot keys.") { OnlyFor = TrustedBoot },
@@ -169,7 +184,7 @@ public static class BuildArgumentCatalog
         Ignored("ENROLL_SPECTRO_EXTENSION_CERT", "true", TrustedBoot),
         Ignored("SPECTRO_EXTENSION_CERT_IMAGE", "us-east1-docker.pkg.dev/spectro-images/dev/arun/sysext/palette-sysext-cert:latest", TrustedBoot),
         Ignored("MAAS_IMAGE_NAME", "kairos-ubuntu-maas", "MAAS image builds"),
-        Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachment") with { RefusedWhenTrue = true },
+        Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachments") with { RefusedWhenTrue = true },
         Ignored("NVIDIA_DRIVER_BRANCH", "580", Nvidia),
         Ignored("NVIDIA_DRIVER_TYPE", "open", Nvidia),
         Ignored("NVIDIA_USE_CUDA_REPO", "true", Nvidia),
@@ -182,8 +197,8 @@ public static class BuildArgumentCatalog
         Ignored("AMDGPU_ARTIFACT_PATH", "", Amd),
         Ignored("AMDGPU_INSTALL_SMI", "true", Amd),
         Ignored("AMDGPU_REBUILD_INITRD", "false", Amd),
-        Ignored("OSBUILDER_VERSION", "v0.400.3", "CanvOS's osbuilder-tools image; edgeforge writes the ISO itself and runs no osbuilder"),
-        Ignored("AURORABOOT_VERSION", "v0.26.2", "CanvOS's AuroraBoot image; edgeforge writes the ISO itself and runs no AuroraBoot"),
+        Unused("OSBUILDER_VERSION", "v0.400.3", "it tags CanvOS's osbuilder-tools image, and edgeforge writes the ISO itself without osbuilder"),
+        Unused("AURORABOOT_VERSION", "v0.26.2", "it tags CanvOS's AuroraBoot image, and edgeforge writes the ISO itself without AuroraBoot"),
 
         Internal("TARGETOS", "Earthly's build platform"),
         Internal("TARGETARCH", "Earthly's build platform"),
@@ -213,6 +228,12 @@ public static class BuildArgumentCatalog
         new(key, canvosDefault, "any", $"CanvOS option of {feature}; recognised, not used by EdgeForge.", BuildArgumentOrigin.CanvOSIgnored)
         {
             OnlyFor = feature,
+        };
+
+    private static BuildArgumentDefinition Unused(string key, string canvosDefault, string reason) =>
+        new(key, canvosDefault, "any", "CanvOS option; recognised, not used by EdgeForge.", BuildArgumentOrigin.CanvOSIgnored)
+        {
+            UnusedBecause = reason,
         };
 
     private static BuildArgumentDefinition Internal(string key, string purpose) =>

@@ -146,6 +146,15 @@ public sealed partial class BuildArguments
             }
         }
 
+        // An exported variable silently beating .arg is the classic surprise (CUSTOM_TAG=x in the shell renames every
+        // image): every value the environment decides is reported, so validate, plan and build all show it.
+        foreach (var value in values.Values.Where(v => v.Origin == ArgumentSource.Environment).OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            var replaced = value.Overrides is { } lower ? $", replacing the value of {lower.Describe()}" : ", instead of the default";
+            diagnostics.Warning(EnvironmentLocation, $"overridden from environment: {value.Key}={WithoutCredentials(value.Value)}{replaced}", key: value.Key,
+                hint: $"unset {value.Key} in the shell for the project's value, or pass --build-arg {value.Key}=… to make the choice explicit");
+        }
+
         var defaults = new Dictionary<string, EarthfileArgument>(StringComparer.Ordinal);
         foreach (var argument in earthfile ?? [])
         {
@@ -309,6 +318,10 @@ public sealed partial class BuildArguments
         _resolving.Remove(name);
         return expanded;
     }
+
+    /// <summary>Proxy URLs may carry a password: <c>http://user:secret@proxy:3128</c> is shown as <c>http://***@proxy:3128</c>.</summary>
+    private static string WithoutCredentials(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 ? value.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal) : value;
 
     private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 

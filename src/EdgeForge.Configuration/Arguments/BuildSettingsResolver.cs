@@ -148,20 +148,30 @@ public sealed partial class BuildSettingsResolver
 
             if (definition.Origin == BuildArgumentOrigin.CanvOSInternal)
             {
-                Warning(definition.Key, "is plumbing of CanvOS's Earthfile, not a build option; ignored", "remove it");
+                Warning(definition.Key, "accepted without effect, unused here: it is plumbing of CanvOS's Earthfile, not a build option", "remove it");
             }
             else if (definition.RefusedWhenTrue)
             {
-                // false is what is built anyway; true would change the output, so it is refused rather than ignored.
+                // true would change the output, so it is refused rather than ignored; false is what is built anyway, but
+                // a user who set it may think the feature is there, so it is said.
                 if (Bool(definition.Key, false))
                 {
                     Error(definition.Key, $"{definition.OnlyFor} are not done by this version of edgeforge; the images would silently be the standard ones",
                         $"set {definition.Key}=false");
                 }
+                else
+                {
+                    Warning(definition.Key, $"accepted without effect, not built yet: {definition.OnlyFor} are not done by this version of edgeforge", "remove it");
+                }
             }
             else if (definition.OnlyFor is { } feature && set.Value.Length > 0)
             {
-                Warning(definition.Key, $"only applies to {feature}, which this version of edgeforge does not build; ignored", "remove it");
+                Warning(definition.Key, $"accepted without effect, not built yet: only {feature} use it, and this version of edgeforge does not build them",
+                    "remove it");
+            }
+            else if (definition.UnusedBecause is { } reason && set.Value.Length > 0)
+            {
+                Warning(definition.Key, $"accepted without effect, unused here: {reason}", "remove it");
             }
         }
     }

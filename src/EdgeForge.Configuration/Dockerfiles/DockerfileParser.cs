@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Inputs;
+using EdgeForge.FileTree;
 
 namespace EdgeForge.Configuration.Dockerfiles;
 
@@ -27,7 +29,11 @@ public static partial class DockerfileParser
         ["MAINTAINER"] = "use LABEL org.opencontainers.image.authors=…",
     };
 
-    public static DockerfileCustomisations Parse(string fileName, string text, string contextDirectory, DiagnosticBag diagnostics)
+    public static DockerfileCustomisations Parse(string fileName, string text, string contextDirectory, DiagnosticBag diagnostics) =>
+        Parse(fileName, text, new InputFileReader(contextDirectory, allowExternalLinks: false), diagnostics);
+
+    /// <summary>Reads the customisations; COPY/ADD sources are checked against <paramref name="context"/> (the project directory).</summary>
+    public static DockerfileCustomisations Parse(string fileName, string text, InputFileReader context, DiagnosticBag diagnostics)
     {
         var logicalLines = LogicalLines(text);
         var markerIndex = logicalLines.FindIndex(l => l.IsComment && l.Text.Contains(Marker, StringComparison.Ordinal));
@@ -37,10 +43,15 @@ public static partial class DockerfileParser
                 hint: "CanvOS Dockerfiles keep their own lines above the marker; add the marker above your lines");
         }
 
+        foreach (var line in logicalLines.Take(Math.Max(markerIndex, 0)).Where(l => !l.IsComment))
+        {
+            WarnAboveMarker(fileName, line, diagnostics);
+        }
+
         var instructions = new List<DockerInstruction>();
         foreach (var line in logicalLines.Skip(markerIndex + 1).Where(l => !l.IsComment))
         {
-            if (ParseInstruction(fileName, line, contextDirectory, diagnostics) is { } instruction)
+            if (ParseInstruction(fileName, line, context, diagnostics) is { } instruction)
             {
                 instructions.Add(instruction);
             }
@@ -49,17 +60,59 @@ public static partial class DockerfileParser
         return new DockerfileCustomisations(fileName, instructions);
     }
 
-    private static DockerInstruction? ParseInstruction(string file, LogicalLine line, string context, DiagnosticBag diagnostics)
+    /// <summary>
+    /// Lines above the marker are CanvOS's base-image recipe and are not run: said per line, so that a user's own
+    /// instruction there is not dropped without a word. FROM is BASE_IMAGE's job and ARG only declares a build
+    /// argument, so those two say nothing.
+    /// </summary>
+    private static void WarnAboveMarker(string file, LogicalLine line, DiagnosticBag diagnostics)
+    {
+        var match = InstructionPattern().Match(line.Text);
+        var keyword = match.Success ? match.Groups[1].Value.ToUpperInvariant() : null;
+        if (keyword is "FROM" or "ARG")
+        {
+            return;
+        }
+
+        var arguments = match.Success ? match.Groups[2].Value : "";
+        var shownKeyword = keyword is { Length: <= 12 } ? keyword : null;
+        if (CanvosCertificateStep().IsMatch(arguments))
+        {
+            diagnostics.Warning(file, "not run: this is CanvOS's certificate step above the customisation marker, which edgeforge replaces " +
+                "(it installs the certificates of certs/ into the image's trust store itself)", line.Number, shownKeyword, "remove the line, or leave it for CanvOS");
+        }
+        else if (keyword is "COPY" or "ADD" && arguments.TrimStart().StartsWith("overlay/files/etc/", StringComparison.Ordinal))
+        {
+            diagnostics.Warning(file, "not run: edgeforge copies overlay/files/etc/ into the provider images itself, as CanvOS's provider-image target does",
+                line.Number, shownKeyword, "remove the line, or leave it for CanvOS");
+        }
+        else
+        {
+            diagnostics.Warning(file, "not run: instructions above the customisation marker are CanvOS's base-image recipe, which edgeforge replaces",
+                line.Number, shownKeyword, $"if this line is yours, move it below '# {Marker}'");
+        }
+    }
+
+    private static DockerInstruction? ParseInstruction(string file, LogicalLine line, InputFileReader context, DiagnosticBag diagnostics)
     {
         var match = InstructionPattern().Match(line.Text);
         if (!match.Success)
         {
-            diagnostics.Error(file, $"cannot read '{Shorten(line.Text)}' as an instruction", line.Number, hint: "instructions look like RUN apt-get install -y wireguard-tools");
+            // The line is not quoted: a Dockerfile that is not one (a link to another file, a binary) must not be echoed.
+            diagnostics.Error(file, "cannot read this line as an instruction (it does not start with an instruction word)", line.Number,
+                hint: "instructions look like RUN apt-get install -y wireguard-tools");
             return null;
         }
 
         var keyword = match.Groups[1].Value.ToUpperInvariant();
         var arguments = match.Groups[2].Value.Trim();
+        if (keyword.Length > 12)
+        {
+            diagnostics.Error(file, "cannot read this line as an instruction (its first word is no instruction)", line.Number,
+                hint: "instructions look like RUN apt-get install -y wireguard-tools");
+            return null;
+        }
+
         if (Unsupported.TryGetValue(keyword, out var why))
         {
             diagnostics.Error(file, $"{keyword} is not supported in customisations: {why}", line.Number, keyword);
@@ -117,7 +170,7 @@ public static partial class DockerfileParser
         return new RunInstruction(line.Number, arguments, null);
     }
 
-    private static CopyInstruction? Copy(string file, LogicalLine line, bool isAdd, string arguments, string context, DiagnosticBag diagnostics)
+    private static CopyInstruction? Copy(string file, LogicalLine line, bool isAdd, string arguments, InputFileReader context, DiagnosticBag diagnostics)
     {
         var keyword = isAdd ? "ADD" : "COPY";
         List<string> words;
@@ -207,11 +260,11 @@ public static partial class DockerfileParser
     }
 
     /// <summary>A source must stay inside the build context and exist there (at least one match for a pattern).</summary>
-    private static bool CheckSource(string file, LogicalLine line, string keyword, string source, string context, DiagnosticBag diagnostics)
+    private static bool CheckSource(string file, LogicalLine line, string keyword, string source, InputFileReader context, DiagnosticBag diagnostics)
     {
         var normalised = source.Replace('\\', '/').TrimStart('/');
-        var full = Path.GetFullPath(Path.Combine(context, normalised));
-        var root = Path.GetFullPath(context).TrimEnd('/') + "/";
+        var full = Path.GetFullPath(Path.Combine(context.ProjectDirectory, normalised));
+        var root = context.ProjectDirectory.TrimEnd('/') + "/";
         if (!(full + "/").StartsWith(root, StringComparison.Ordinal))
         {
             diagnostics.Error(file, $"source '{source}' is outside the project directory", line.Number, keyword, "sources are relative to the project directory");
@@ -231,9 +284,26 @@ public static partial class DockerfileParser
             return true;
         }
 
-        if (!File.Exists(full) && !Directory.Exists(full))
+        if (!File.Exists(full) && !Directory.Exists(full) && new FileInfo(full).LinkTarget is null)
         {
             diagnostics.Error(file, $"source '{source}' does not exist in the project directory", line.Number, keyword, "paths are relative to the project directory");
+            return false;
+        }
+
+        // The build copies a link at the end of the path as a link, but follows every directory on the way to it: a
+        // linked directory would carry files from outside the project into the image.
+        if (!context.AllowExternalLinks && context.LeavesProject(Path.GetDirectoryName(full)!, out var real))
+        {
+            diagnostics.Error(file, $"source '{source}' goes through a symbolic link leaving the project directory (to {real})", line.Number, keyword,
+                "copy the files into the project, or pass --allow-external-links");
+            return false;
+        }
+
+        if (new FileInfo(full).LinkTarget is null && LinuxFileStatus.Get(full).Type is LinuxFileStatus.TypeFifo or LinuxFileStatus.TypeSocket
+                or LinuxFileStatus.TypeCharacter or LinuxFileStatus.TypeBlock)
+        {
+            diagnostics.Error(file, $"source '{source}' is a special file (FIFO, socket or device), which is not copied into an image", line.Number, keyword,
+                "copy regular files, directories or links");
             return false;
         }
 
@@ -422,6 +492,10 @@ public static partial class DockerfileParser
 
     [GeneratedRegex("^[0-7]{3,4}$")]
     private static partial Regex ModePattern();
+
+    /// <summary>What CanvOS's Dockerfile does above the marker with certs/ (copy, install into the trust store, clean up).</summary>
+    [GeneratedRegex(@"(^|\s)/?certs/?(\s|$|/)|update-ca-certificates|update-ca-trust")]
+    private static partial Regex CanvosCertificateStep();
 
     [GeneratedRegex("^[a-z]+://", RegexOptions.IgnoreCase)]
     private static partial Regex UrlPattern();

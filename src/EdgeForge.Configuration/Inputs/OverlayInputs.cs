@@ -36,27 +36,34 @@ public static partial class ProjectInputs
     /// </summary>
     private static readonly string[] LuetAuthFields = ["username", "password", "auth", "email", "serveraddress", "identitytoken", "registrytoken"];
 
-    public static OverlayInputs Overlay(string projectDirectory, DiagnosticBag diagnostics)
+    public static OverlayInputs Overlay(InputFileReader inputs, DiagnosticBag diagnostics)
     {
+        var projectDirectory = inputs.ProjectDirectory;
         string? Directory(string relative)
         {
             var path = Path.Combine(projectDirectory, relative);
-            if (File.Exists(path))
+            if (new FileInfo(path).LinkTarget is null && File.Exists(path))
             {
                 diagnostics.Error(relative, "is a file; CanvOS copies it as a directory", hint: $"make {relative}/ a directory of files to add");
                 return null;
             }
 
-            return System.IO.Directory.Exists(path) ? path : null;
+            return inputs.ProbeDirectory(path, relative, diagnostics) == InputFileState.Usable ? path : null;
         }
 
         var files = Directory("overlay/files");
         var filesIso = Directory("overlay/files-iso");
         string? grub = null;
-        if (filesIso is not null && File.Exists(Path.Combine(projectDirectory, GrubTemplatePath)))
+        var grubPath = Path.Combine(projectDirectory, GrubTemplatePath);
+        if (filesIso is not null && inputs.ProbeFile(grubPath, GrubTemplatePath, diagnostics) == InputFileState.Usable)
         {
-            grub = Path.Combine(projectDirectory, GrubTemplatePath);
-            if (ReadSmallText(grub, GrubTemplatePath, diagnostics, 1 << 20) is { } text && !text.Contains("{{DEFAULT_ENTRY}}", StringComparison.Ordinal))
+            grub = grubPath;
+            var text = inputs.ReadText(grub, GrubTemplatePath, diagnostics, 1 << 20);
+            if (text is null)
+            {
+                grub = null;
+            }
+            else if (!text.Contains("{{DEFAULT_ENTRY}}", StringComparison.Ordinal))
             {
                 diagnostics.Warning(GrubTemplatePath, "has no {{DEFAULT_ENTRY}} placeholder, so FORCE_INTERACTIVE_INSTALL cannot choose the default boot entry",
                     hint: "write set default=\"{{DEFAULT_ENTRY}}\" where the menu's default is set, as CanvOS's template does");
@@ -64,7 +71,8 @@ public static partial class ProjectInputs
         }
 
         var localUi = Path.Combine(projectDirectory, LocalUiFileName);
-        return new OverlayInputs(files, filesIso, grub, File.Exists(localUi) && CheckLocalUi(localUi, diagnostics) ? localUi : null);
+        var localUiUsable = inputs.ProbeFile(localUi, LocalUiFileName, diagnostics) == InputFileState.Usable && CheckLocalUi(localUi, diagnostics);
+        return new OverlayInputs(files, filesIso, grub, localUiUsable ? localUi : null);
     }
 
     /// <summary>
@@ -106,10 +114,11 @@ public static partial class ProjectInputs
     }
 
     /// <summary><c>spectro-luet-auth.yaml</c>, when present: a YAML mapping with an <c>auth:</c> mapping of string fields.</summary>
-    public static LuetAuthFile? LuetAuth(string projectDirectory, DiagnosticBag diagnostics)
+    public static LuetAuthFile? LuetAuth(InputFileReader inputs, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(projectDirectory, LuetAuthFileName);
-        if (!File.Exists(path) || ReadSmallText(path, LuetAuthFileName, diagnostics, 64 << 10) is not { } text)
+        var path = Path.Combine(inputs.ProjectDirectory, LuetAuthFileName);
+        if (inputs.ProbeFile(path, LuetAuthFileName, diagnostics) != InputFileState.Usable ||
+            inputs.ReadText(path, LuetAuthFileName, diagnostics, 64 << 10) is not { } text)
         {
             return null;
         }

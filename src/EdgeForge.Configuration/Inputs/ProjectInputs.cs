@@ -25,36 +25,45 @@ public static partial class ProjectInputs
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
     /// <summary>Every file of <c>certs/</c> (hidden files aside) must hold PEM X.509 certificates; so must <c>PROXY_CERT_PATH</c>.</summary>
-    public static IReadOnlyList<CertificateFile> Certificates(string projectDirectory, string? proxyCertPath, (string File, int? Line) proxyCertLocation, DiagnosticBag diagnostics)
+    public static IReadOnlyList<CertificateFile> Certificates(InputFileReader inputs, string? proxyCertPath, (string File, int? Line) proxyCertLocation, DiagnosticBag diagnostics)
     {
-        var files = new List<(string Path, string Display)>();
-        var certs = Path.Combine(projectDirectory, "certs");
-        if (Directory.Exists(certs))
+        var files = new List<(string Path, string Display, bool MayLeaveProject)>();
+        var certs = Path.Combine(inputs.ProjectDirectory, "certs");
+        if (inputs.ProbeDirectory(certs, "certs/", diagnostics) == InputFileState.Usable)
         {
             files.AddRange(Directory.EnumerateFiles(certs)
                 .Where(f => !Path.GetFileName(f).StartsWith('.'))
                 .Order(StringComparer.Ordinal)
-                .Select(f => (f, "certs/" + Path.GetFileName(f))));
+                .Select(f => (f, "certs/" + Path.GetFileName(f), false)));
         }
 
         if (proxyCertPath is not null)
         {
-            if (File.Exists(proxyCertPath))
+            // PROXY_CERT_PATH is an absolute path by definition: it may be outside the project, but it is still only a file.
+            var state = inputs.ProbeFile(proxyCertPath, proxyCertPath, diagnostics, mayLeaveProject: true);
+            if (state == InputFileState.Usable)
             {
-                files.Add((proxyCertPath, proxyCertPath));
+                files.Add((proxyCertPath, proxyCertPath, true));
             }
-            else
+            else if (state == InputFileState.Missing)
             {
                 diagnostics.Error(proxyCertLocation.File, $"'{proxyCertPath}' does not exist", proxyCertLocation.Line, "PROXY_CERT_PATH", "fix the path, or move the certificate into certs/");
             }
         }
 
         var result = new List<CertificateFile>();
-        foreach (var (path, display) in files)
+        foreach (var (path, display, mayLeaveProject) in files)
         {
-            var text = ReadSmallText(path, display, diagnostics);
-            if (text is null)
+            if (inputs.ReadBytes(path, display, diagnostics, mayLeaveProject: mayLeaveProject) is not { } bytes)
             {
+                continue;
+            }
+
+            // A binary certificate is almost always DER, and the fix for that is a conversion, not an encoding.
+            if (InputFileReader.DecodeText(bytes, display, new DiagnosticBag()) is not { } text)
+            {
+                diagnostics.Error(display, "is not a PEM certificate (the file is binary: DER-encoded?)",
+                    hint: "certs/ may hold only PEM CA certificates (.crt/.pem); convert DER with: openssl x509 -inform der -in FILE -out FILE.crt");
                 continue;
             }
 
@@ -87,10 +96,20 @@ public static partial class ProjectInputs
     /// <c>content.signing.publicKey.base64EncodedValue</c> must be base64 of a PEM RSA public key; empty means no key.
     /// A missing file at the default path means no key (CanvOS copies it only if present).
     /// </summary>
-    public static EdgeCustomConfigFile? EdgeCustomConfig(string projectDirectory, string relativePath, bool isDefaultPath, (string File, int? Line) location, DiagnosticBag diagnostics)
+    public static EdgeCustomConfigFile? EdgeCustomConfig(string projectDirectory, string relativePath, bool isDefaultPath, (string File, int? Line) location, DiagnosticBag diagnostics) =>
+        EdgeCustomConfig(new InputFileReader(projectDirectory, allowExternalLinks: true), relativePath, isDefaultPath, location, diagnostics);
+
+    /// <inheritdoc cref="EdgeCustomConfig(string, string, bool, ValueTuple{string, int?}, DiagnosticBag)"/>
+    public static EdgeCustomConfigFile? EdgeCustomConfig(InputFileReader inputs, string relativePath, bool isDefaultPath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(projectDirectory, relativePath);
-        if (!File.Exists(path))
+        var path = Path.Combine(inputs.ProjectDirectory, relativePath);
+        var state = inputs.ProbeFile(path, relativePath, diagnostics);
+        if (state == InputFileState.Refused)
+        {
+            return null;
+        }
+
+        if (state == InputFileState.Missing)
         {
             if (!isDefaultPath)
             {
@@ -101,7 +120,7 @@ public static partial class ProjectInputs
             return null;
         }
 
-        var text = ReadSmallText(path, relativePath, diagnostics);
+        var text = inputs.ReadText(path, relativePath, diagnostics, 1 << 20);
         if (text is null)
         {
             return null;
@@ -184,10 +203,16 @@ public static partial class ProjectInputs
     /// <c>CLUSTERCONFIG</c> must be a gzip-compressed tar. A missing file is a warning, not an error: CanvOS's own
     /// template sets <c>CLUSTERCONFIG=spc.tgz</c> and embeds it only if it exists.
     /// </summary>
-    public static ClusterConfigFile? ClusterConfig(string projectDirectory, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
+    public static ClusterConfigFile? ClusterConfig(InputFileReader inputs, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(projectDirectory, relativePath);
-        if (!File.Exists(path))
+        var path = Path.Combine(inputs.ProjectDirectory, relativePath);
+        var state = inputs.ProbeFile(path, relativePath, diagnostics);
+        if (state == InputFileState.Refused)
+        {
+            return null;
+        }
+
+        if (state == InputFileState.Missing)
         {
             diagnostics.Warning(location.File, $"'{relativePath}' does not exist: the ISO will carry no cluster definition", location.Line, "CLUSTERCONFIG",
                 "export the cluster definition to that path, or remove CLUSTERCONFIG");
@@ -230,13 +255,19 @@ public static partial class ProjectInputs
     }
 
     /// <summary>Content bundles: every <c>*.zst</c> file in a <c>content-*</c> folder, each starting with the zstd frame magic (RFC 8878 §3.1.1).</summary>
-    public static IReadOnlyList<ContentBundleFile> ContentBundles(string projectDirectory, DiagnosticBag diagnostics)
+    public static IReadOnlyList<ContentBundleFile> ContentBundles(InputFileReader inputs, DiagnosticBag diagnostics)
     {
+        var projectDirectory = inputs.ProjectDirectory;
         var result = new List<ContentBundleFile>();
         var magic = new byte[ZstdMagic.Length];
         foreach (var folder in Directory.EnumerateDirectories(projectDirectory, "content-*").Order(StringComparer.Ordinal))
         {
             var folderName = Path.GetFileName(folder);
+            if (inputs.ProbeDirectory(folder, folderName, diagnostics) != InputFileState.Usable)
+            {
+                continue;
+            }
+
             var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
             var bundles = files.Where(f => f.EndsWith(".zst", StringComparison.Ordinal)).ToList();
             if (bundles.Count == 0)
@@ -252,6 +283,11 @@ public static partial class ProjectInputs
             foreach (var bundle in bundles)
             {
                 var display = Relative(projectDirectory, bundle);
+                if (inputs.ProbeFile(bundle, display, diagnostics) != InputFileState.Usable)
+                {
+                    continue;
+                }
+
                 using var stream = File.OpenRead(bundle);
                 if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < magic.Length || !magic.AsSpan().SequenceEqual(ZstdMagic))
                 {
@@ -264,27 +300,6 @@ public static partial class ProjectInputs
         }
 
         return result;
-    }
-
-    /// <summary>Reads a small input file; a huge one is surely the wrong file.</summary>
-    internal static string? ReadSmallText(string path, string display, DiagnosticBag diagnostics, long limit = 4 << 20)
-    {
-        var info = new FileInfo(path);
-        if (info.Length > limit)
-        {
-            diagnostics.Error(display, $"is {info.Length} bytes, too large for this kind of file", hint: "check that the right file is named");
-            return null;
-        }
-
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Error(display, "cannot be read: " + e.Message);
-            return null;
-        }
     }
 
     internal static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');

@@ -13,6 +13,9 @@ public sealed class KubernetesVersionCatalog
 {
     public const string FileName = "k8s_version.json";
 
+    /// <summary>Nesting refused while reading (docs/decisions.md, "Input limits").</summary>
+    public const int MaxDepth = 16;
+
     private readonly Dictionary<string, IReadOnlyList<string>> _versions;
 
     private KubernetesVersionCatalog(string source, Dictionary<string, IReadOnlyList<string>> versions)
@@ -47,7 +50,8 @@ public sealed class KubernetesVersionCatalog
         var before = diagnostics.Errors.Count();
         try
         {
-            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            // The file is one object of lists (depth 2); a bound well above that refuses a nesting attack at once.
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = MaxDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 diagnostics.Error(fileName, $"expected a JSON object of distribution → list of versions, found {Describe(reader.TokenType)}", 1,
@@ -121,9 +125,15 @@ public sealed class KubernetesVersionCatalog
                     hint: "the file holds one JSON object");
             }
         }
+        catch (JsonException e) when (e.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            diagnostics.Error(fileName, $"lists or objects are nested more than {MaxDepth} levels deep; refused", (int)(e.LineNumber ?? 0) + 1,
+                column: (int)(e.BytePositionInLine ?? 0) + 1, hint: """the file is one object of lists: {"k3s": ["1.30.4", "1.29.8"]}""");
+        }
         catch (JsonException e)
         {
-            diagnostics.Error(fileName, "invalid JSON: " + FirstSentence(e.Message), (int)(e.LineNumber ?? 0) + 1,
+            // System.Text.Json quotes the offending text; the file may be a link to anything, so only the place is said.
+            diagnostics.Error(fileName, "invalid JSON: the text here is not a JSON value, or a comma, colon, quote or bracket is missing", (int)(e.LineNumber ?? 0) + 1,
                 column: (int)(e.BytePositionInLine ?? 0) + 1, hint: "fix the JSON syntax (a missing comma or quote is the usual cause)");
         }
 
@@ -141,12 +151,6 @@ public sealed class KubernetesVersionCatalog
         JsonTokenType.None => "nothing",
         _ => token.ToString(),
     };
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
-    }
 
     private static List<int> LineStarts(byte[] bytes)
     {

@@ -18,6 +18,12 @@ public sealed record ProjectOptions
 
     /// <summary>Environment lookup (tests pass their own, so the machine's environment never leaks into them).</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>
+    /// <c>--allow-external-links</c>: read inputs that resolve outside the project directory (through a symbolic link,
+    /// <c>..</c> or an absolute path). Off by default, so a link cannot carry a file from elsewhere into a build or a message.
+    /// </summary>
+    public bool AllowExternalLinks { get; init; }
 }
 
 /// <summary>Everything validation found, and the plan when nothing was an error.</summary>
@@ -32,6 +38,7 @@ public static class ProjectLoader
     public const string ArgFileName = ".arg";
     public const string UserDataFileName = "user-data";
     public const string DockerfileName = "Dockerfile";
+    public const string DockerignoreName = ".dockerignore";
     public const string IsoVolumeId = "COS_LIVE";
 
     public static ProjectLoadResult Load(string projectDirectory, ProjectOptions options)
@@ -44,20 +51,23 @@ public static class ProjectLoader
             return new ProjectLoadResult(null, diagnostics);
         }
 
+        var inputs = new InputFileReader(directory, options.AllowExternalLinks);
         var argPath = Path.Combine(directory, ArgFileName);
         string? argText = null;
-        if (File.Exists(argPath))
+        switch (inputs.ProbeFile(argPath, ArgFileName, diagnostics))
         {
-            argText = ProjectInputs.ReadSmallText(argPath, ArgFileName, diagnostics);
-        }
-        else
-        {
-            diagnostics.Warning(ArgFileName, "not found: defaults and --build-arg values are used", hint: "create it with: edgeforge init (or copy CanvOS's .arg.template)");
+            case InputFileState.Usable:
+                argText = inputs.ReadText(argPath, ArgFileName, diagnostics, 1 << 20);
+                break;
+            case InputFileState.Missing:
+                diagnostics.Warning(ArgFileName, "not found: defaults and --build-arg values are used", hint: "create it with: edgeforge init (or copy CanvOS's .arg.template)");
+                break;
         }
 
         var earthfilePath = Path.Combine(directory, EarthfileArguments.FileName);
         IReadOnlyList<EarthfileArgument>? earthfile = null;
-        if (File.Exists(earthfilePath) && ProjectInputs.ReadSmallText(earthfilePath, EarthfileArguments.FileName, diagnostics) is { } earthfileText)
+        if (inputs.ProbeFile(earthfilePath, EarthfileArguments.FileName, diagnostics) == InputFileState.Usable &&
+            inputs.ReadText(earthfilePath, EarthfileArguments.FileName, diagnostics) is { } earthfileText)
         {
             earthfile = EarthfileArguments.Parse(EarthfileArguments.FileName, earthfileText, diagnostics);
         }
@@ -65,18 +75,25 @@ public static class ProjectLoader
         var arguments = BuildArguments.Load(ArgFileName, argText, options.BuildArguments, options.Environment, diagnostics, earthfile);
         var settings = BuildSettingsResolver.Resolve(arguments, diagnostics);
 
-        var versions = LoadKubernetesVersions(directory, diagnostics);
+        var versions = LoadKubernetesVersions(inputs, diagnostics);
         var selected = settings is not null && versions is not null ? SelectVersions(settings, versions, arguments, options, diagnostics) : null;
 
-        var userData = LoadUserData(directory, settings, diagnostics);
-        var certificates = ProjectInputs.Certificates(directory, settings?.ProxyCertPath, arguments.LocationOf("PROXY_CERT_PATH"), diagnostics);
-        var edgeCustomConfig = settings is null ? null : ProjectInputs.EdgeCustomConfig(directory, settings.EdgeCustomConfig,
+        var userData = LoadUserData(inputs, settings, diagnostics);
+        var certificates = ProjectInputs.Certificates(inputs, settings?.ProxyCertPath, arguments.LocationOf("PROXY_CERT_PATH"), diagnostics);
+        var edgeCustomConfig = settings is null ? null : ProjectInputs.EdgeCustomConfig(inputs, settings.EdgeCustomConfig,
             arguments.Get("EDGE_CUSTOM_CONFIG")?.Value is null or "" or BuildArgumentCatalog.DefaultEdgeCustomConfig, arguments.LocationOf("EDGE_CUSTOM_CONFIG"), diagnostics);
-        var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(directory, clusterPath, arguments.LocationOf("CLUSTERCONFIG"), diagnostics) : null;
-        var bundles = ProjectInputs.ContentBundles(directory, diagnostics);
-        var customisations = LoadDockerfile(directory, diagnostics);
-        var overlay = ProjectInputs.Overlay(directory, diagnostics);
-        var luetAuth = ProjectInputs.LuetAuth(directory, diagnostics);
+        var clusterConfig = settings?.ClusterConfig is { } clusterPath ? ProjectInputs.ClusterConfig(inputs, clusterPath, arguments.LocationOf("CLUSTERCONFIG"), diagnostics) : null;
+        var bundles = ProjectInputs.ContentBundles(inputs, diagnostics);
+        var customisations = LoadDockerfile(inputs, diagnostics);
+        CheckBuildArgumentsUsed(arguments, customisations, diagnostics);
+        // The build reads .dockerignore itself; only whether it is a readable file is decided here, before anything runs.
+        if (inputs.ProbeFile(Path.Combine(directory, DockerignoreName), DockerignoreName, diagnostics) == InputFileState.Usable)
+        {
+            inputs.ReadText(Path.Combine(directory, DockerignoreName), DockerignoreName, diagnostics, 1 << 20);
+        }
+
+        var overlay = ProjectInputs.Overlay(inputs, diagnostics);
+        var luetAuth = ProjectInputs.LuetAuth(inputs, diagnostics);
         CheckBootAssets(directory, settings, arguments.LocationOf("BOOT_ASSETS"), diagnostics);
 
         var sources = settings is null ? null : UpstreamSourceFormulas.Resolve(settings, arguments, diagnostics);
@@ -86,7 +103,7 @@ public static class ProjectLoader
         }
 
         var images = selected.Select(version => ProviderImage(settings, version)).ToList();
-        var inputs = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth);
+        var embedded = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth);
         var buildDirectory = Path.Combine(directory, "build");
         var isoPath = Path.Combine(buildDirectory, settings.IsoName + ".iso");
         var plan = new BuildPlan
@@ -103,9 +120,9 @@ public static class ProjectLoader
             KubernetesVersionsAvailable = versions.VersionsOf(settings.K8sDistribution).Count,
             ProviderImages = images,
             Iso = new IsoPlan(isoPath, isoPath + ".sha256", IsoVolumeId, settings.SquashFsCompression, settings.ForceInteractiveInstall ? 2 : 0),
-            Inputs = inputs,
+            Inputs = embedded,
             Customisations = customisations,
-            Estimate = Estimate(settings, images, inputs),
+            Estimate = Estimate(settings, images, embedded),
         };
         return new ProjectLoadResult(plan, diagnostics);
     }
@@ -124,15 +141,18 @@ public static class ProjectLoader
             UpstreamSourceFormulas.LuetPackage(settings, k8sVersion));
     }
 
-    private static KubernetesVersionCatalog? LoadKubernetesVersions(string directory, DiagnosticBag diagnostics)
+    private static KubernetesVersionCatalog? LoadKubernetesVersions(InputFileReader inputs, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(directory, KubernetesVersionCatalog.FileName);
-        if (!File.Exists(path))
+        var path = Path.Combine(inputs.ProjectDirectory, KubernetesVersionCatalog.FileName);
+        switch (inputs.ProbeFile(path, KubernetesVersionCatalog.FileName, diagnostics))
         {
-            return KubernetesVersionCatalog.BuiltIn();
+            case InputFileState.Missing:
+                return KubernetesVersionCatalog.BuiltIn();
+            case InputFileState.Refused:
+                return null;
         }
 
-        var text = ProjectInputs.ReadSmallText(path, KubernetesVersionCatalog.FileName, diagnostics);
+        var text = inputs.ReadText(path, KubernetesVersionCatalog.FileName, diagnostics, 1 << 20);
         return text is null ? null : KubernetesVersionCatalog.Parse(KubernetesVersionCatalog.FileName, text, diagnostics);
     }
 
@@ -202,17 +222,20 @@ public static class ProjectLoader
             : $"listed versions: {string.Join(", ", listed.TakeLast(8))}{(listed.Count > 8 ? " (and older)" : "")}";
     }
 
-    private static UserDataFile? LoadUserData(string directory, BuildSettings? settings, DiagnosticBag diagnostics)
+    private static UserDataFile? LoadUserData(InputFileReader inputs, BuildSettings? settings, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(directory, UserDataFileName);
-        if (!File.Exists(path))
+        var path = Path.Combine(inputs.ProjectDirectory, UserDataFileName);
+        switch (inputs.ProbeFile(path, UserDataFileName, diagnostics))
         {
-            diagnostics.Warning(UserDataFileName, "not found: the ISO will carry no user data and the installer will ask interactively",
-                hint: "create it (edgeforge init writes one), or copy CanvOS's user-data.template and fill it in");
-            return null;
+            case InputFileState.Missing:
+                diagnostics.Warning(UserDataFileName, "not found: the ISO will carry no user data and the installer will ask interactively",
+                    hint: "create it (edgeforge init writes one), or copy CanvOS's user-data.template and fill it in");
+                return null;
+            case InputFileState.Refused:
+                return null;
         }
 
-        var text = ProjectInputs.ReadSmallText(path, UserDataFileName, diagnostics);
+        var text = inputs.ReadText(path, UserDataFileName, diagnostics);
         if (text is null)
         {
             return null;
@@ -228,16 +251,36 @@ public static class ProjectLoader
         return summary is null ? null : new UserDataFile(path, UserDataFileName, summary);
     }
 
-    private static DockerfileCustomisations LoadDockerfile(string directory, DiagnosticBag diagnostics)
+    private static DockerfileCustomisations LoadDockerfile(InputFileReader inputs, DiagnosticBag diagnostics)
     {
-        var path = Path.Combine(directory, DockerfileName);
-        if (!File.Exists(path))
+        var path = Path.Combine(inputs.ProjectDirectory, DockerfileName);
+        if (inputs.ProbeFile(path, DockerfileName, diagnostics) != InputFileState.Usable)
         {
             return DockerfileCustomisations.None;
         }
 
-        var text = ProjectInputs.ReadSmallText(path, DockerfileName, diagnostics);
-        return text is null ? DockerfileCustomisations.None : DockerfileParser.Parse(DockerfileName, text, directory, diagnostics);
+        var text = inputs.ReadText(path, DockerfileName, diagnostics, 1 << 20);
+        return text is null ? DockerfileCustomisations.None : DockerfileParser.Parse(DockerfileName, text, inputs, diagnostics);
+    }
+
+    /// <summary>
+    /// Keys CanvOS only passes to the Dockerfile (<c>DRBD_VERSION</c> for its commented-out DRBD module build) do
+    /// nothing unless the customisations declare them with <c>ARG</c>: a set value would otherwise be accepted silently.
+    /// </summary>
+    private static void CheckBuildArgumentsUsed(BuildArguments arguments, DockerfileCustomisations customisations, DiagnosticBag diagnostics)
+    {
+        foreach (var definition in BuildArgumentCatalog.All.Where(d => d.DockerfileOnly))
+        {
+            if (arguments.Get(definition.Key) is not { Source: ArgumentSource.ArgFile or ArgumentSource.Environment or ArgumentSource.CommandLine } set ||
+                customisations.Instructions.OfType<ArgInstruction>().Any(a => a.Name == definition.Key))
+            {
+                continue;
+            }
+
+            var (file, line) = arguments.LocationOf(definition.Key);
+            diagnostics.Warning(file, $"accepted without effect, unused here: the Dockerfile's customisations declare no ARG {definition.Key}", line, definition.Key,
+                $"add 'ARG {definition.Key}' below the customisation marker where a RUN uses it, or remove the line");
+        }
     }
 
     private static void CheckBootAssets(string directory, BuildSettings? settings, (string File, int? Line) location, DiagnosticBag diagnostics)

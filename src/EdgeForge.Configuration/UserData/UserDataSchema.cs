@@ -392,6 +392,20 @@ public static partial class UserDataSchema
             ["k3s"] = new AnySchema(),
             ["k3s-agent"] = new AnySchema(),
             ["k8s"] = new AnySchema(),
+            // Further Kairos sections (and the cloud-init keys Kairos reads) this schema does not describe: known, so that
+            // they are neither warned about nor mistaken for a near miss of a described key (k0s for k3s).
+            ["k0s"] = new AnySchema(),
+            ["k0s-worker"] = new AnySchema(),
+            ["p2p"] = new AnySchema(),
+            ["kubevip"] = new AnySchema(),
+            ["bundles"] = new AnySchema(),
+            ["options"] = new AnySchema(),
+            ["fail_on_bundles_errors"] = new AnySchema(),
+            ["runcmd"] = new AnySchema(),
+            ["bootcmd"] = new AnySchema(),
+            ["write_files"] = new AnySchema(),
+            ["ssh_authorized_keys"] = new AnySchema(),
+            ["growpart"] = new AnySchema(),
         },
     };
 

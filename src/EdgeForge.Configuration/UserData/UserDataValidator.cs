@@ -16,6 +16,7 @@ public sealed partial class UserDataValidator
 {
     private readonly string _fileName;
     private readonly DiagnosticBag _diagnostics;
+    private string[] _lines = [];
 
     private UserDataValidator(string fileName, DiagnosticBag diagnostics)
     {
@@ -29,11 +30,16 @@ public sealed partial class UserDataValidator
 
     private UserDataSummary? Run(string text)
     {
-        var firstLine = text.Split('\n', 2)[0].TrimEnd('\r').TrimEnd();
+        _lines = text.Split('\n');
+        var firstLine = _lines[0].TrimEnd('\r').TrimEnd();
         if (firstLine != "#cloud-config")
         {
-            _diagnostics.Error(_fileName, $"the first line must be '#cloud-config', found '{Shorten(firstLine)}'", 1,
-                hint: "make '#cloud-config' the very first line; without it the installer ignores the file");
+            // What the line holds is described, never quoted: the file may be a link to something that is not user data.
+            var found = firstLine.Length == 0 ? "it is empty"
+                : firstLine.Contains("cloud", StringComparison.OrdinalIgnoreCase) && firstLine.StartsWith('#') ? "it is spelt differently (case, spaces or '_')"
+                : "it holds something else";
+            _diagnostics.Error(_fileName, $"the first line must be '#cloud-config'; {found}", 1,
+                hint: "make '#cloud-config' the very first line, exactly so; without it the installer ignores the file");
         }
 
         if (text.Contains('\t'))
@@ -72,6 +78,12 @@ public sealed partial class UserDataValidator
 
     private void Check(YamlNode node, SchemaNode schema, string path)
     {
+        if (schema is StringSchema or BooleanSchema or IntegerSchema && GuidePlaceholder(node) is { } placeholder)
+        {
+            ReportPlaceholder(node, schema, path, placeholder);
+            return;
+        }
+
         switch (schema)
         {
             case AnySchema:
@@ -115,9 +127,15 @@ public sealed partial class UserDataValidator
                 continue;
             }
 
-            var suggestion = NearestName.Find(key, schema.Properties.Keys);
-            Warn(keyNode, childPath, suggestion is null ? "unknown key, ignored by the installer" : $"unknown key; did you mean {suggestion}?",
-                suggestion is null ? null : $"rename it to {suggestion}");
+            // A near miss (projectname for projectName) is an error, as .arg typos are: as written the setting is lost.
+            if (NearestName.Find(key, schema.Properties.Keys) is { } suggestion)
+            {
+                Error(keyNode, childPath, $"unknown key; did you mean {suggestion}?", $"rename it to {suggestion}: as written the installer ignores it");
+            }
+            else
+            {
+                Warn(keyNode, childPath, "unknown key, ignored by the installer", null);
+            }
         }
 
         schema.Rules?.Invoke(new ObjectCheck(path, mapping,
@@ -139,13 +157,20 @@ public sealed partial class UserDataValidator
             var childPath = Join(path, key);
             if (schema.KeyPattern is not null && !schema.KeyPattern.IsMatch(key))
             {
-                Error(keyNode, childPath, $"'{Shorten(key)}' is not a valid name here", schema.KeyHint);
+                Error(keyNode, childPath, GuidePlaceholder(keyNode) is { } placeholder
+                    ? $"'{placeholder}' is still the guide's placeholder for a name here"
+                    : $"'{Shorten(key)}' is not a valid name here", schema.KeyHint);
             }
             else if (schema.KnownKeys is not null && !schema.KnownKeys.Contains(key))
             {
-                var suggestion = NearestName.Find(key, schema.KnownKeys);
-                Warn(keyNode, childPath, suggestion is null ? "unknown name, never run" : $"unknown name; did you mean {suggestion}?",
-                    suggestion is null ? schema.KeyHint : $"rename it to {suggestion}");
+                if (NearestName.Find(key, schema.KnownKeys) is { } suggestion)
+                {
+                    Error(keyNode, childPath, $"unknown name; did you mean {suggestion}?", $"rename it to {suggestion}: as written it never runs");
+                }
+                else
+                {
+                    Warn(keyNode, childPath, "unknown name, never run", schema.KeyHint);
+                }
             }
 
             Check(value, schema.Values, childPath);
@@ -204,7 +229,7 @@ public sealed partial class UserDataValidator
             Error(node, path, schema.Secret ? "the value " + problem : problem, schema.PatternHint);
         }
 
-        if (schema.Secret && scalar.Style == ScalarStyle.Plain && value.StartsWith('$'))
+        if (schema.Secret && scalar.Style == ScalarStyle.Plain && value.StartsWith('$') && !CryptHashPattern().IsMatch(value))
         {
             Warn(node, path, "looks like an unexpanded shell variable", "the heredoc or script that wrote this file did not substitute it");
         }
@@ -243,6 +268,66 @@ public sealed partial class UserDataValidator
 
         TypeError(node, path, expected, hint);
         return false;
+    }
+
+    /// <summary>
+    /// The placeholders the Palette and CanvOS guides write where a value goes — <c>&lt;interface-name&gt;</c>,
+    /// <c>[your_token_here]</c> (a one-item list to YAML), <c>$token</c> (a heredoc that substituted nothing) and
+    /// <c>####</c> (a comment to YAML, so the value is empty) — as written in the file; null for a real value. They are
+    /// shown in messages even for secret fields: they are the guide's text, not a secret.
+    /// </summary>
+    private string? GuidePlaceholder(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlScalarNode { Value: { Length: > 0 } value } when AngleOrBracketPlaceholder().IsMatch(value):
+                return value;
+            case YamlScalarNode { Style: ScalarStyle.Plain, Value: { } value } when ShellVariablePlaceholder().IsMatch(value):
+                return value;
+            case YamlScalarNode scalar when YamlScalars.IsNull(scalar) && (scalar.Value ?? "").Length == 0:
+                // An empty value: the guide's '####' is then what follows on the line, read by YAML as a comment.
+                var line = (int)scalar.Start.Line - 1;
+                if (line >= 0 && line < _lines.Length)
+                {
+                    var rest = _lines[line].TrimEnd('\r');
+                    var match = HashPlaceholder().Match(rest);
+                    return match.Success ? match.Groups[match.Groups[1].Success ? 1 : 2].Value : null;
+                }
+
+                return null;
+            case YamlSequenceNode { Style: YamlDotNet.Core.Events.SequenceStyle.Flow, Children: [YamlScalarNode { Style: ScalarStyle.Plain, Value: { } word }] }
+                when PlaceholderWord().IsMatch(word):
+                return $"[{word}]";
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A placeholder the schema would take as a value (a token still reading &lt;registration-token&gt;) is a warning,
+    /// so a freshly scaffolded project validates; one that makes the value wrong (a list, an empty value, a name that
+    /// must be a host or a number) is an error. Either way the message names the placeholder.
+    /// </summary>
+    private void ReportPlaceholder(YamlNode node, SchemaNode schema, string path, string placeholder)
+    {
+        var acceptedAsValue = schema is StringSchema { Enum: null, Pattern: null, Check: null } && node is YamlScalarNode scalar && !YamlScalars.IsNull(scalar);
+        if (acceptedAsValue)
+        {
+            Warn(node, path, $"looks like a placeholder: '{placeholder}' is still the guide's placeholder text", placeholder.StartsWith('$')
+                ? "the heredoc or script that wrote this file did not substitute it; write the real value"
+                : "replace it with the real value before building for a site");
+            return;
+        }
+
+        var expected = schema switch { BooleanSchema => "a boolean", IntegerSchema => "a whole number", _ => "a string" };
+        var reading = node switch
+        {
+            YamlSequenceNode => "YAML reads [...] as a list",
+            YamlScalarNode empty when YamlScalars.IsNull(empty) => "'#' starts a comment in YAML, so the value is empty",
+            _ => "it is not a value",
+        };
+        Error(node, path, $"expected {expected}, got {Describe(node)}: '{placeholder}' is still the guide's placeholder ({reading})",
+            "replace it with the real value (quote values that contain '#')");
     }
 
     private void TypeError(YamlNode node, string path, string expected, string? hint = null) =>
@@ -294,6 +379,23 @@ public sealed partial class UserDataValidator
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^(<.*>|\[.*\]|REPLACE.*|CHANGE.?ME|x{4,}|\*{4,})$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex PlaceholderPattern();
+
+    /// <summary>Placeholder text is words (<c>your_token_here</c>, <c>interface-name</c>) or one word in one case; a random token is neither, and is never shown.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(<|\[)(([A-Za-z]+[_ -])+[A-Za-z]+|[a-z]+|[A-Z]+)(>|\])$")]
+    private static partial System.Text.RegularExpressions.Regex AngleOrBracketPlaceholder();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")]
+    private static partial System.Text.RegularExpressions.Regex ShellVariablePlaceholder();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@":\s+(#{3,})\s*$|^\s*-\s+(#{3,})\s*$")]
+    private static partial System.Text.RegularExpressions.Regex HashPlaceholder();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(([A-Za-z]+[_ -])+[A-Za-z]+|[a-z]+|[A-Z]+)$")]
+    private static partial System.Text.RegularExpressions.Regex PlaceholderWord();
+
+    /// <summary>crypt(3) hashes (<c>$6$salt$hash</c>) are what passwd fields hold; they start with '$' and are no shell variable.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\$[0-9a-z]+\$")]
+    private static partial System.Text.RegularExpressions.Regex CryptHashPattern();
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 

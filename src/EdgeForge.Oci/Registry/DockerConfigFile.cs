@@ -115,7 +115,7 @@ public sealed class DockerConfigFile : ICredentialProvider
         return removed;
     }
 
-    private static RegistryCredential? FromAuthEntry(JsonObject entry)
+    private RegistryCredential? FromAuthEntry(JsonObject entry)
     {
         if (entry["identitytoken"]?.GetValue<string>() is { Length: > 0 } identityToken)
         {
@@ -131,7 +131,7 @@ public sealed class DockerConfigFile : ICredentialProvider
             }
             catch (FormatException)
             {
-                throw new InvalidDataException("docker config: an \"auth\" entry is not valid base64");
+                throw new DockerConfigFileException(Path, "has an \"auth\" entry that is not valid base64", "run edgeforge login again for that registry");
             }
 
             return RegistryCredential.ParseUserPassword(decoded);
@@ -219,15 +219,66 @@ public sealed class DockerConfigFile : ICredentialProvider
             return new JsonObject();
         }
 
+        JsonNode? parsed;
         try
         {
-            return JsonNode.Parse(bytes) as JsonObject ?? throw new InvalidDataException($"{Path}: not a JSON object");
+            // Docker's file is four levels deep; the bound refuses a nesting attack while reading, before a tree exists.
+            parsed = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException e) when (e.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            throw new DockerConfigFileException(Path, $"is nested more than {MaxDepth} levels deep", "it is not a Docker config.json; restore it or run edgeforge login again");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{Path}: malformed JSON ({e.Message})", e);
+            // JsonException messages quote a character of the input: only where the problem is is said.
+            throw new DockerConfigFileException(Path, $"is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})",
+                "fix the JSON, or move the file away and run edgeforge login again");
+        }
+
+        if (parsed is not JsonObject root)
+        {
+            throw new DockerConfigFileException(Path, "is not a JSON object", "a Docker config.json is an object with \"auths\", \"credsStore\" or \"credHelpers\"");
+        }
+
+        CheckShape(root);
+        return root;
+    }
+
+    /// <summary>The nesting <see cref="ReadAsync"/> accepts: Docker's own file is four levels deep.</summary>
+    public const int MaxDepth = 16;
+
+    /// <summary>The parts this reader uses, with the types it reads them as (a number where a string belongs must not surface as a crash).</summary>
+    private void CheckShape(JsonObject root)
+    {
+        if (root["auths"] is { } auths && (auths is not JsonObject entries || entries.Any(e => e.Value is not (null or JsonObject))))
+        {
+            throw new DockerConfigFileException(Path, "has an \"auths\" that is not an object of objects", "expected \"auths\": {\"registry.example.com\": {\"auth\": \"…\"}}");
+        }
+
+        if (root["credHelpers"] is { } helpers && (helpers is not JsonObject map || map.Any(h => !IsString(h.Value))))
+        {
+            throw new DockerConfigFileException(Path, "has a \"credHelpers\" that is not an object of strings", "expected \"credHelpers\": {\"registry.example.com\": \"helper-name\"}");
+        }
+
+        if (root["credsStore"] is { } store && !IsString(store))
+        {
+            throw new DockerConfigFileException(Path, "has a \"credsStore\" that is not a string", "expected \"credsStore\": \"helper-name\"");
+        }
+
+        foreach (var (registry, entry) in (root["auths"] as JsonObject)?.Where(e => e.Value is JsonObject).Select(e => (e.Key, (JsonObject)e.Value!)) ?? [])
+        {
+            foreach (var field in new[] { "auth", "identitytoken", "username", "password" })
+            {
+                if (entry[field] is { } value && !IsString(value))
+                {
+                    throw new DockerConfigFileException(Path, $"has a \"{field}\" of \"{registry}\" that is not a string", "restore the file, or run edgeforge login again");
+                }
+            }
         }
     }
+
+    private static bool IsString(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String;
 
     /// <summary>Writes the file as Docker does: mode 0600, via a temporary file renamed over the old one.</summary>
     private async Task WriteAsync(JsonObject root, CancellationToken cancellationToken)
@@ -258,3 +309,9 @@ public sealed class DockerConfigFile : ICredentialProvider
         }
     }
 }
+
+/// <summary>
+/// A Docker config.json that cannot be used as written: the file, what is wrong and how to fix it (never its content,
+/// which holds credentials). An <see cref="IOException"/>, like every other unreadable input, so callers report it as one line.
+/// </summary>
+public sealed class DockerConfigFileException(string path, string problem, string fix) : IOException($"{path}: {problem} ({fix})");
