@@ -195,6 +195,14 @@ internal static class BadInputCases
         // content bundles
         ["content: not zstd"] = new(p => p.Write("content-site/bundle.zst", "tar data"), ["content-site/bundle.zst: error:", "not zstd"]),
         ["content: empty bundle"] = new(p => p.Write("content-site/empty.zst", ""), ["content-site/empty.zst: error:", "not zstd"]),
+        ["content: tar without a header"] = new(p => p.Write("content-site/bundle.tar", "not a tar archive"), ["content-site/bundle.tar: error:", "no ustar header"]),
+        ["content: one name twice"] = new(p =>
+        {
+            p.Write("content-a/core.zst", "");
+            File.WriteAllBytes(Path.Combine(p.Directory, "content-a", "core.zst"), [0x28, 0xB5, 0x2F, 0xFD, 0]);
+            p.Write("content-b/core.zst", "x");
+            File.WriteAllBytes(Path.Combine(p.Directory, "content-b", "core.zst"), [0x28, 0xB5, 0x2F, 0xFD, 0]);
+        }, ["content-b/core.zst: error:", "same file name as content-a/core.zst"]),
         // Dockerfile
         ["dockerfile: FROM"] = Docker("FROM ubuntu:22.04", "FROM", "BASE_IMAGE"),
         ["dockerfile: CMD"] = Docker("CMD [\"bash\"]", "CMD", "not supported"),

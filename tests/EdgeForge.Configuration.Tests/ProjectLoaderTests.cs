@@ -135,6 +135,24 @@ public sealed class ProjectLoaderTests
         plan.Estimate.TotalBytes.ShouldBeGreaterThan(0);
     }
 
+    [Fact]
+    public void A_tar_content_bundle_is_embedded_like_a_zst_one()
+    {
+        using var project = new TestProject().With(".arg", "IMAGE_REGISTRY=r.example.com\n").WithFixture("seed/basic-user-data", "user-data");
+        var folder = Directory.CreateDirectory(Path.Combine(project.Directory, "content-site1")).FullName;
+        using (var tar = new System.Formats.Tar.TarWriter(File.Create(Path.Combine(folder, "core.tar")), System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: false))
+        {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "bundle-definition.yaml") { DataStream = new MemoryStream("name: core\n"u8.ToArray()) });
+        }
+
+        File.WriteAllText(Path.Combine(folder, "core.iso"), "an ISO-format bundle");
+
+        var result = ProjectLoader.Load(project.Directory, Options());
+
+        result.Plan!.Inputs.ContentBundles.ShouldHaveSingleItem().DisplayName.ShouldBe("content-site1/core.tar");
+        result.Diagnostics.Warnings.ShouldContain(d => d.File == "content-site1/core.iso" && d.Message.Contains("not embedded", StringComparison.Ordinal));
+    }
+
     private static void WriteTarGz(string path)
     {
         using var file = File.Create(path);

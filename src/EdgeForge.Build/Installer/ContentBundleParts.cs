@@ -11,7 +11,7 @@ namespace EdgeForge.Build.Installer;
 public sealed class ContentBundleParts : IFileTreeSource
 {
     /// <summary>3 GB, the part size CanvOS uses (decimal: 3,000,000,000 bytes).</summary>
-    public const long DefaultPartSize = 3_000_000_000;
+    public const long DefaultPartSize = ProjectInputs.MaxPartSize;
 
     public const string Directory = "opt/spectrocloud/content";
 
@@ -28,16 +28,17 @@ public sealed class ContentBundleParts : IFileTreeSource
         foreach (var bundle in bundles)
         {
             var name = System.IO.Path.GetFileName(bundle.Path);
+            // Configuration refuses both cases (validate reports them); reaching here is a defect of the caller.
             if (!names.Add(name))
             {
-                throw new InvalidDataException($"two content bundles are named {name} ({bundle.DisplayName}); the ISO holds them side by side, so rename one");
+                throw new InvalidOperationException($"two content bundles are named {name} ({bundle.DisplayName}); the ISO holds them side by side, so rename one");
             }
 
             var size = new FileInfo(bundle.Path).Length;
             var count = Math.Max(1, (size + partSize - 1) / partSize);
-            if (count > 100)
+            if (count > ProjectInputs.MaxParts)
             {
-                throw new InvalidDataException($"{bundle.DisplayName}: {count} parts of {partSize} bytes do not fit the two-digit _partNN names");
+                throw new InvalidOperationException($"{bundle.DisplayName}: {count} parts of {partSize} bytes do not fit the two-digit _partNN names");
             }
 
             for (var index = 0; index < count; index++)

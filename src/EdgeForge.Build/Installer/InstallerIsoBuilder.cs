@@ -297,7 +297,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         var taken = generated.Entries.Where(e => e.Kind != FileTreeEntryKind.Directory).Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
         return Composition.MappedFileTree.Create(new DirectoryFileTreeSource(overlay, readExtendedAttributes: false), path =>
         {
-            if (BuildOwnedPaths.Contains(path) || taken.Contains(path) || path.StartsWith("opt/spectrocloud/content/", StringComparison.Ordinal) && path.Contains(".zst_part", StringComparison.Ordinal))
+            if (BuildOwnedPaths.Contains(path) || taken.Contains(path) || path.StartsWith("opt/spectrocloud/content/", StringComparison.Ordinal) && path.Contains("_part", StringComparison.Ordinal))
             {
                 Log($"iso overlay: {path} is written by the build; the overlay's copy is not used");
                 return null;

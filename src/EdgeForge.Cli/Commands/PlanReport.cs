@@ -43,7 +43,7 @@ internal static class PlanReport
         writer.WriteLine($"Customisations   {(plan.Customisations.Instructions.Count == 0 ? "none" : $"{plan.Customisations.Path}: " + string.Join(", ", plan.Customisations.Instructions.GroupBy(i => i.Keyword).Select(g => $"{g.Key} ×{g.Count()}")))}");
         if (settings.HttpProxy.Length + settings.HttpsProxy.Length > 0)
         {
-            writer.WriteLine($"Build proxy      {MaskCredentials(settings.HttpsProxy.Length > 0 ? settings.HttpsProxy : settings.HttpProxy)} (build time only)");
+            writer.WriteLine($"Build proxy      {MaskCredentials(settings.HttpsProxy.Length > 0 ? settings.HttpsProxy : settings.HttpProxy)} (pulls, pushes and RUN steps; NO_PROXY {(settings.NoProxy.Length > 0 ? settings.NoProxy : "unset")}; never stored in images or the lock)");
         }
 
         writer.WriteLine($"Disk estimate    about {Size(plan.Estimate.TotalBytes)}: " +

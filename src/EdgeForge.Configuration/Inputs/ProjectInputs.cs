@@ -24,6 +24,16 @@ public static partial class ProjectInputs
 {
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
+    /// <summary>"ustar" at byte 257 of the first header: POSIX ustar/pax (followed by NUL) and GNU tar (followed by spaces).</summary>
+    private static readonly byte[] TarMagic = "ustar"u8.ToArray();
+
+    private const int TarMagicOffset = 257;
+
+    /// <summary>The ISO's part size for content bundles (EDGEFORGE.md §6, CanvOS's <c>split --bytes=3GB</c>) and the most parts two digits name.</summary>
+    public const long MaxPartSize = 3_000_000_000;
+
+    public const int MaxParts = 100;
+
     /// <summary>Every file of <c>certs/</c> (hidden files aside) must hold PEM X.509 certificates; so must <c>PROXY_CERT_PATH</c>.</summary>
     public static IReadOnlyList<CertificateFile> Certificates(InputFileReader inputs, string? proxyCertPath, (string File, int? Line) proxyCertLocation, DiagnosticBag diagnostics)
     {
@@ -254,7 +264,12 @@ public static partial class ProjectInputs
         }
     }
 
-    /// <summary>Content bundles: every <c>*.zst</c> file in a <c>content-*</c> folder, each starting with the zstd frame magic (RFC 8878 §3.1.1).</summary>
+    /// <summary>
+    /// Content bundles: every <c>*.zst</c> file in a <c>content-*</c> folder, each starting with the zstd frame magic
+    /// (RFC 8878 §3.1.1), and every <c>*.tar</c> one with the ustar magic at offset 257 (POSIX.1-2001 pax/ustar header) —
+    /// the guide offers both formats for an ISO (CanvOS copies only <c>*.zst</c>; decisions.md). Two bundles with one
+    /// file name, or one too large for the two-digit <c>_partNN</c> names, are refused here, before any build.
+    /// </summary>
     public static IReadOnlyList<ContentBundleFile> ContentBundles(InputFileReader inputs, DiagnosticBag diagnostics)
     {
         var projectDirectory = inputs.ProjectDirectory;
@@ -269,15 +284,16 @@ public static partial class ProjectInputs
             }
 
             var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-            var bundles = files.Where(f => f.EndsWith(".zst", StringComparison.Ordinal)).ToList();
+            var bundles = files.Where(f => f.EndsWith(".zst", StringComparison.Ordinal) || f.EndsWith(".tar", StringComparison.Ordinal)).ToList();
             if (bundles.Count == 0)
             {
-                diagnostics.Warning(folderName, "holds no .zst content bundle and is ignored", hint: "put the bundle built by 'edgeforge content build' here");
+                diagnostics.Warning(folderName, "holds no .zst or .tar content bundle and is ignored", hint: "put the bundle built by 'edgeforge content build' here");
             }
 
             foreach (var other in files.Except(bundles).Where(f => !f.EndsWith(".sig", StringComparison.Ordinal)))
             {
-                diagnostics.Warning(Relative(projectDirectory, other), "is not a .zst content bundle and is not embedded");
+                diagnostics.Warning(Relative(projectDirectory, other), "is not a .zst or .tar content bundle and is not embedded",
+                    hint: other.EndsWith(".iso", StringComparison.Ordinal) ? "an ISO-format bundle is for a USB stick; build it with --format zst or tar to embed it" : null);
             }
 
             foreach (var bundle in bundles)
@@ -289,9 +305,30 @@ public static partial class ProjectInputs
                 }
 
                 using var stream = File.OpenRead(bundle);
-                if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < magic.Length || !magic.AsSpan().SequenceEqual(ZstdMagic))
+                if (bundle.EndsWith(".tar", StringComparison.Ordinal))
+                {
+                    var header = new byte[TarMagicOffset + TarMagic.Length];
+                    if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length || !header.AsSpan(TarMagicOffset).SequenceEqual(TarMagic))
+                    {
+                        diagnostics.Error(display, "is not a tar archive (no ustar header)", hint: "a .tar content bundle is made by 'edgeforge content build --format tar' or Palette's content builder");
+                        continue;
+                    }
+                }
+                else if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < magic.Length || !magic.AsSpan().SequenceEqual(ZstdMagic))
                 {
                     diagnostics.Error(display, "is not zstd-compressed (wrong magic bytes)", hint: "content bundles are .zst files made by 'edgeforge content build' or Palette's content builder");
+                    continue;
+                }
+
+                if (result.FirstOrDefault(b => Path.GetFileName(b.Path) == Path.GetFileName(bundle)) is { } same)
+                {
+                    diagnostics.Error(display, $"has the same file name as {same.DisplayName}; the ISO holds every bundle side by side in /opt/spectrocloud/content", hint: "rename one of them");
+                    continue;
+                }
+
+                if ((stream.Length + MaxPartSize - 1) / MaxPartSize > MaxParts)
+                {
+                    diagnostics.Error(display, $"needs more than {MaxParts} parts of {MaxPartSize:N0} bytes on the ISO (the _partNN names have two digits)", hint: "split the content over several bundles");
                     continue;
                 }
 
