@@ -7,9 +7,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${1:-3}
 work=$(mktemp -d /tmp/edgeforge-bench-image.XXXXXX)
-registry_pid=""
+# A registry of the benchmark's own, in its work directory, on a free port (scripts/local-registry.sh).
+export EDGEFORGE_REGISTRY_STATE="$work/registry"
 cleanup() {
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  bash "$root/scripts/local-registry.sh" stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -17,30 +18,7 @@ for tool in docker-registry skopeo umoci awk; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
 done
 
-# A free port: a random high one nobody answers on.
-while :; do
-  port=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-registry="127.0.0.1:$port"
+registry=$(bash "$root/scripts/local-registry.sh" start "${BENCH_REGISTRY_PORT:-free}")
 
 echo "bench: building a 6-layer image (~300 MB of incompressible data) with umoci"
 umoci init --layout "$work/src" >/dev/null

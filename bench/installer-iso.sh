@@ -10,25 +10,22 @@
 # Measured: wall time (sum over the pipeline's steps), peak memory (max RSS from /usr/bin/time; the maximum over the
 # pipeline's steps), peak disk (`du -sb` every 0.2 s: edgeforge's build/, cache and TMPDIR; the pipeline's work
 # directory). Prints a table and the ratios edgeforge/AuroraBoot.
-# Environment: BENCH_REGISTRY_PORT (default 5057).
+# Environment: BENCH_REGISTRY_PORT (default: a free port).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/install-packages.sh >/dev/null
-port=${BENCH_REGISTRY_PORT:-5057}
 work=$(mktemp -d /tmp/edgeforge-bench-installer-iso.XXXXXX)
-export EDGEFORGE_REGISTRY_PORT=$port
-# A registry someone else started (scripts/local-registry.sh keeps one per machine) is reused and left running.
-own_registry=true
-if [ -f /tmp/edgeforge-registry/pid ] && kill -0 "$(cat /tmp/edgeforge-registry/pid)" 2>/dev/null; then own_registry=false; fi
+# A registry of the benchmark's own, in its work directory, on a free port unless BENCH_REGISTRY_PORT names one.
+export EDGEFORGE_REGISTRY_STATE="$work/registry"
 sampler=""
 cleanup() {
   [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
-  if $own_registry; then bash scripts/local-registry.sh stop; fi
+  bash scripts/local-registry.sh stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-registry=$(bash scripts/local-registry.sh start "$port")
+registry=$(bash scripts/local-registry.sh start "${BENCH_REGISTRY_PORT:-free}")
 ./edgeforge --help >/dev/null  # build the CLI before timing
 
 echo "== installer image: test OS + kernel + initramfs + real files"

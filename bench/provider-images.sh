@@ -8,12 +8,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/install-packages.sh >/dev/null
-port=${BENCH_REGISTRY_PORT:-5055}
 work=$(mktemp -d /tmp/edgeforge-bench-provider.XXXXXX)
-trap 'EDGEFORGE_REGISTRY_PORT=$port bash scripts/local-registry.sh stop; rm -rf "$work"' EXIT
-export EDGEFORGE_REGISTRY_PORT=$port
-bash scripts/local-registry.sh stop >/dev/null 2>&1 || true
-registry=$(bash scripts/local-registry.sh start "$port")
+# A registry of the benchmark's own, in its work directory, on a free port unless BENCH_REGISTRY_PORT names one.
+export EDGEFORGE_REGISTRY_STATE="$work/registry"
+trap 'bash scripts/local-registry.sh stop; rm -rf "$work"' EXIT
+registry=$(bash scripts/local-registry.sh start "${BENCH_REGISTRY_PORT:-free}")
 ./edgeforge --help >/dev/null  # build the CLI before timing
 
 bash scripts/test-os.sh "$work/test-os"

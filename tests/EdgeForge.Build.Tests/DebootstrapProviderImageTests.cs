@@ -21,8 +21,7 @@ public sealed class DebootstrapProviderImageTests
         await using var registry = await RegistryProcess.StartAsync();
         using var work = new TestDirectory();
         var rootfs = work.Combine("debian");
-        var mirror = DebianMirror();
-        await ExternalTool.RunAsync("debootstrap", "--variant=minbase", "bookworm", rootfs, mirror);
+        await DebianRootfs.CreateAsync(rootfs);
 
         var blobs = new BlobCache(work.Combine("cache"));
         var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
@@ -62,28 +61,5 @@ public sealed class DebootstrapProviderImageTests
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
         File.Exists(Path.Combine(bundle, "rootfs", "usr/bin/wg")).ShouldBeTrue("wireguard-tools' /usr/bin/wg is missing from the image");
         Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs", "var/lib/apt/lists")).ShouldBeEmpty();
-    }
-
-    /// <summary>The Debian mirror this machine's apt uses (deb822 or one-line sources), so the test reaches what apt reaches.</summary>
-    private static string DebianMirror()
-    {
-        foreach (var file in Directory.GetFiles("/etc/apt/sources.list.d", "*.sources").Append("/etc/apt/sources.list").Where(File.Exists))
-        {
-            foreach (var line in File.ReadAllLines(file))
-            {
-                var trimmed = line.Trim();
-                if (trimmed.StartsWith("URIs:", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
-                {
-                    return trimmed["URIs:".Length..].Trim().Split(' ')[0];
-                }
-
-                if (trimmed.StartsWith("deb ", StringComparison.Ordinal) && !trimmed.Contains("security", StringComparison.Ordinal))
-                {
-                    return trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(p => p.Contains("://", StringComparison.Ordinal));
-                }
-            }
-        }
-
-        return "http://deb.debian.org/debian";
     }
 }

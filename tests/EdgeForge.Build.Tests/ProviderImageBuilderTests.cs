@@ -64,7 +64,7 @@ public sealed class ProviderImageBuilderTests
             File.Exists(Path.Combine(rootfs, "etc/unwanted")).ShouldBeFalse();
             File.ReadAllText(Path.Combine(rootfs, "opt/k8s/version")).ShouldBe(version + "\n");
             File.ReadAllText(Path.Combine(rootfs, "etc/kairos/branding/stylus_config.yaml")).ShouldContain("fixture: true");
-            (await ExternalTool.RunUncheckedAsync("grep", null, "-rl", "proxy.internal", rootfs)).ExitCode.ShouldBe(1, "a build proxy reached a layer");
+            (await ExternalTool.RunUncheckedAsync("grep", "-rl", "proxy.internal", rootfs)).ExitCode.ShouldBe(1, "a build proxy reached a layer");
             var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")));
             config.RootElement.GetProperty("process").GetProperty("env").EnumerateArray().Select(e => e.GetString()).ShouldContain("EDGE_ENV=from-env");
         }

@@ -1,5 +1,4 @@
 using EdgeForge.Testing;
-using System.Diagnostics;
 
 namespace EdgeForge.Cli.Tests;
 
@@ -42,13 +41,8 @@ public sealed class FsSquashFsImageSourceTests
     }
 
     /// <summary>unsquashfs -lln lines: permissions, ids, size, time, path; owners and times differ by design between sources.</summary>
-    private static List<string> Listing(string image)
-    {
-        using var process = Process.Start(new ProcessStartInfo("unsquashfs", ["-lln", image]) { RedirectStandardOutput = true })!;
-        var lines = process.StandardOutput.ReadToEnd().Split('\n').Where(l => l.Contains("squashfs-root", StringComparison.Ordinal)).ToList();
-        process.WaitForExit();
-        return lines;
-    }
+    private static List<string> Listing(string image) =>
+        ExternalTool.Output("unsquashfs", "-lln", image).Split('\n').Where(l => l.Contains("squashfs-root", StringComparison.Ordinal)).ToList();
 
     private static string NameAndType(string line) => line[0] + " " + line[line.IndexOf("squashfs-root", StringComparison.Ordinal)..];
 }

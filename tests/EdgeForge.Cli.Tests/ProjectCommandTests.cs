@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Cli.Tests;
 
@@ -208,22 +208,8 @@ public sealed class ProjectCommandTests
 
     private static (int Code, string Output) RunProcess(Dictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgeforge.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(60_000).ShouldBeTrue("edgeforge did not finish within a minute");
-        return (process.ExitCode, output.Result + error.Result);
+        var result = ExternalTool.Run("dotnet", new ToolOptions { Environment = environment, Timeout = TimeSpan.FromMinutes(1) },
+            [Path.Combine(AppContext.BaseDirectory, "edgeforge.dll"), .. args]);
+        return (result.ExitCode, result.Output + result.Error);
     }
 }

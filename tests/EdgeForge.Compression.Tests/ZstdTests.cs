@@ -14,7 +14,7 @@ public sealed class ZstdTests : IDisposable
     public void The_version_is_the_system_libzstd_the_zstd_tool_also_reports()
     {
         Zstd.Version.ShouldMatch(@"^\d+\.\d+\.\d+$");
-        ZstdCli.Check("--version").ShouldContain($"v{Zstd.Version}");
+        ExternalTool.Output("zstd", "--version").ShouldContain($"v{Zstd.Version}");
     }
 
     [Theory]
@@ -23,26 +23,26 @@ public sealed class ZstdTests : IDisposable
     [InlineData(19)]
     public void One_shot_output_decompresses_with_the_zstd_tool(int level)
     {
-        var data = ZstdCli.SampleData(3_000_000);
+        var data = SampleData.HalfCompressible(3_000_000);
         var compressed = new byte[Zstd.CompressBound(data.Length)];
         var length = Zstd.Compress(data, compressed, level);
         length.ShouldBeLessThan(data.Length);
 
         var file = Path.Combine(_work, "one-shot.zst");
         File.WriteAllBytes(file, compressed[..length]);
-        ZstdCli.Check("-d", "-q", file, "-o", Path.Combine(_work, "one-shot"));
+        ExternalTool.Output("zstd", "-d", "-q", file, "-o", Path.Combine(_work, "one-shot"));
         File.ReadAllBytes(Path.Combine(_work, "one-shot")).ShouldBe(data);
     }
 
     [Fact]
     public void One_shot_decompression_reads_what_the_zstd_tool_wrote_and_joins_concatenated_frames()
     {
-        var first = ZstdCli.SampleData(100_000, seed: 1);
-        var second = ZstdCli.SampleData(50_000, seed: 2);
+        var first = SampleData.HalfCompressible(100_000, seed: 1);
+        var second = SampleData.HalfCompressible(50_000, seed: 2);
         File.WriteAllBytes(Path.Combine(_work, "a"), first);
         File.WriteAllBytes(Path.Combine(_work, "b"), second);
-        ZstdCli.Check("-q", "-19", Path.Combine(_work, "a"), "-o", Path.Combine(_work, "a.zst"));
-        ZstdCli.Check("-q", "-1", Path.Combine(_work, "b"), "-o", Path.Combine(_work, "b.zst"));
+        ExternalTool.Output("zstd", "-q", "-19", Path.Combine(_work, "a"), "-o", Path.Combine(_work, "a.zst"));
+        ExternalTool.Output("zstd", "-q", "-1", Path.Combine(_work, "b"), "-o", Path.Combine(_work, "b.zst"));
         var joined = File.ReadAllBytes(Path.Combine(_work, "a.zst")).Concat(File.ReadAllBytes(Path.Combine(_work, "b.zst"))).ToArray();
 
         var output = new byte[first.Length + second.Length];
@@ -53,7 +53,7 @@ public sealed class ZstdTests : IDisposable
     [Fact]
     public void Compress_reports_a_destination_too_small_as_a_ZstdException_and_TryCompress_as_false()
     {
-        var data = ZstdCli.SampleData(10_000);
+        var data = SampleData.HalfCompressible(10_000);
         Should.Throw<ZstdException>(() => Zstd.Compress(data, new byte[10], 3)).Message.ShouldContain("too small");
         Zstd.TryCompress(data, new byte[10], 3, out var written).ShouldBeFalse();
         written.ShouldBe(0);
@@ -66,7 +66,7 @@ public sealed class ZstdTests : IDisposable
     public async Task Streaming_output_decompresses_with_the_zstd_tool(int workers)
     {
         // 24 MiB: several of libzstd's multithreading jobs at level 3.
-        var data = ZstdCli.SampleData(24 << 20);
+        var data = SampleData.HalfCompressible(24 << 20);
         var file = Path.Combine(_work, "stream.zst");
         await using (var output = File.Create(file))
         await using (var compressor = new ZstdCompressStream(output, level: 3, workers: workers))
@@ -79,8 +79,8 @@ public sealed class ZstdTests : IDisposable
             await compressor.WriteAsync(data.AsMemory(5_000_004));
         }
 
-        ZstdCli.Check("-t", "-q", file);
-        ZstdCli.Check("-d", "-q", file, "-o", Path.Combine(_work, "stream"));
+        ExternalTool.Output("zstd", "-t", "-q", file);
+        ExternalTool.Output("zstd", "-d", "-q", file, "-o", Path.Combine(_work, "stream"));
         File.ReadAllBytes(Path.Combine(_work, "stream")).AsSpan().SequenceEqual(data).ShouldBeTrue();
     }
 
@@ -90,10 +90,10 @@ public sealed class ZstdTests : IDisposable
     [InlineData("-T2 -3 --long=24")]
     public async Task Streaming_decompression_reads_what_the_zstd_tool_wrote(string options)
     {
-        var data = ZstdCli.SampleData(9 << 20);
+        var data = SampleData.HalfCompressible(9 << 20);
         var plain = Path.Combine(_work, "plain");
         File.WriteAllBytes(plain, data);
-        ZstdCli.Check([.. options.Split(' '), "-q", plain, "-o", plain + ".zst"]);
+        ExternalTool.Output("zstd", [.. options.Split(' '), "-q", plain, "-o", plain + ".zst"]);
 
         await using var input = File.OpenRead(plain + ".zst");
         await using var decompressor = new ZstdDecompressStream(input);
@@ -107,8 +107,8 @@ public sealed class ZstdTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_work, "a"), "first frame;");
         File.WriteAllText(Path.Combine(_work, "b"), "second frame");
-        ZstdCli.Check("-q", Path.Combine(_work, "a"), "-o", Path.Combine(_work, "a.zst"));
-        ZstdCli.Check("-q", Path.Combine(_work, "b"), "-o", Path.Combine(_work, "b.zst"));
+        ExternalTool.Output("zstd", "-q", Path.Combine(_work, "a"), "-o", Path.Combine(_work, "a.zst"));
+        ExternalTool.Output("zstd", "-q", Path.Combine(_work, "b"), "-o", Path.Combine(_work, "b.zst"));
         var joined = File.ReadAllBytes(Path.Combine(_work, "a.zst")).Concat(File.ReadAllBytes(Path.Combine(_work, "b.zst"))).ToArray();
 
         using var decompressor = new ZstdDecompressStream(new MemoryStream(joined));
@@ -124,7 +124,7 @@ public sealed class ZstdTests : IDisposable
     [Fact]
     public void Truncated_input_throws_a_ZstdException_saying_so()
     {
-        var data = ZstdCli.SampleData(1 << 20);
+        var data = SampleData.HalfCompressible(1 << 20);
         var compressed = new byte[Zstd.CompressBound(data.Length)];
         var length = Zstd.Compress(data, compressed, 3);
 
@@ -138,8 +138,8 @@ public sealed class ZstdTests : IDisposable
     public void Corrupt_input_throws_a_ZstdException_naming_the_problem()
     {
         // The zstd tool writes a content checksum (RFC 8878 §3.1.1), so a flipped byte inside the data is caught.
-        File.WriteAllBytes(Path.Combine(_work, "data"), ZstdCli.SampleData(1 << 16));
-        ZstdCli.Check("-q", Path.Combine(_work, "data"), "-o", Path.Combine(_work, "data.zst"));
+        File.WriteAllBytes(Path.Combine(_work, "data"), SampleData.HalfCompressible(1 << 16));
+        ExternalTool.Output("zstd", "-q", Path.Combine(_work, "data"), "-o", Path.Combine(_work, "data.zst"));
         var compressed = File.ReadAllBytes(Path.Combine(_work, "data.zst"));
         compressed[compressed.Length / 2] ^= 0xFF;
 
@@ -154,7 +154,7 @@ public sealed class ZstdTests : IDisposable
     [Fact]
     public void Streams_carry_a_checksum_so_corruption_of_our_own_output_is_caught()
     {
-        var data = ZstdCli.SampleData(1 << 16);
+        var data = SampleData.HalfCompressible(1 << 16);
         var output = new MemoryStream();
         using (var compressor = new ZstdCompressStream(output, leaveOpen: true))
         {

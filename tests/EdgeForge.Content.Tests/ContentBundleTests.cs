@@ -75,10 +75,10 @@ public sealed class ContentBundleTests(BundleRegistryFixture fixture) : IDisposa
         names.ShouldContain($"blobs/sha256/{fixture.Amd64Digest.Encoded}");
         names.Where(n => n.StartsWith("blobs/sha256/", StringComparison.Ordinal) && !n.EndsWith('/')).ShouldBeUnique();
 
-        var verify = await ExternalTool.RunUncheckedAsync("openssl", null, "dgst", "-sha256", "-verify", _directory.Combine("keys", SigningKeys.PublicKeyFile),
+        var verify = await ExternalTool.RunUncheckedAsync("openssl", "dgst", "-sha256", "-verify", _directory.Combine("keys", SigningKeys.PublicKeyFile),
             "-signature", result.SignaturePath!, result.BundlePath);
-        verify.ExitCode.ShouldBe(0, verify.Stderr);
-        verify.Stdout.ShouldContain("Verified OK");
+        verify.ExitCode.ShouldBe(0, verify.Error);
+        verify.Output.ShouldContain("Verified OK");
 
         var layout = _directory.Combine("extracted");
         Directory.CreateDirectory(layout);

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using EdgeForge.Content.Signing;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Content.Tests;
 
@@ -21,9 +21,8 @@ public sealed class ContentSignatureTests : IDisposable
         using var privateKey = SigningKeys.LoadPrivateKey(Path.Combine(_directory, SigningKeys.PrivateKeyFile));
         var signature = await ContentSignature.SignFileAsync(bundle, privateKey);
 
-        var (code, output) = Run("openssl", "dgst", "-sha256", "-verify", Path.Combine(_directory, SigningKeys.PublicKeyFile), "-signature", signature, bundle);
-        code.ShouldBe(0, output);
-        output.ShouldContain("Verified OK");
+        ExternalTool.Output("openssl", "dgst", "-sha256", "-verify", Path.Combine(_directory, SigningKeys.PublicKeyFile), "-signature", signature, bundle)
+            .ShouldContain("Verified OK");
     }
 
     [Fact]
@@ -33,7 +32,7 @@ public sealed class ContentSignatureTests : IDisposable
         keys.WriteTo(_directory);
         var bundle = WriteBundle(100_000);
         var signaturePath = bundle + ".sig";
-        Run("openssl", "dgst", "-sha256", "-sign", Path.Combine(_directory, SigningKeys.PrivateKeyFile), "-out", signaturePath, bundle).Code.ShouldBe(0);
+        ExternalTool.Output("openssl", "dgst", "-sha256", "-sign", Path.Combine(_directory, SigningKeys.PrivateKeyFile), "-out", signaturePath, bundle);
         var signature = await File.ReadAllBytesAsync(signaturePath);
         using var publicKey = SigningKeys.LoadPublicKey(Path.Combine(_directory, SigningKeys.PublicKeyFile));
 
@@ -57,7 +56,7 @@ public sealed class ContentSignatureTests : IDisposable
         var encoded = yaml.Split('"')[1];
         System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(encoded)).ShouldBe(keys.PublicKeyPem);
         File.GetUnixFileMode(Path.Combine(_directory, SigningKeys.PrivateKeyFile)).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Run("openssl", "pkey", "-in", Path.Combine(_directory, SigningKeys.PrivateKeyFile), "-noout", "-check").Code.ShouldBe(0);
+        ExternalTool.Output("openssl", "pkey", "-in", Path.Combine(_directory, SigningKeys.PrivateKeyFile), "-noout", "-check");
     }
 
     private string WriteBundle(int size)
@@ -67,20 +66,5 @@ public sealed class ContentSignatureTests : IDisposable
         new Random(7).NextBytes(data);
         File.WriteAllBytes(path, data);
         return path;
-    }
-
-    internal static (int Code, string Output) Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
     }
 }

@@ -5,7 +5,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// <summary>The user's story through the launcher: write images with <c>edgeforge fs</c>, look at them with <c>edgeforge iso</c>.</summary>
 public sealed class CliTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     [Fact]
     public async Task Fs_iso_writes_an_image_that_iso_inspect_and_verify_accept()
@@ -88,25 +88,13 @@ public sealed class CliTests : IDisposable
         ExternalTool.Output("xorriso", "-indev", iso, "-pvd_info").ShouldContain("Creation Time: 2023111422132000");
     }
 
-    private static ExternalTool.Result Edgeforge(params string[] arguments) =>
-        ExternalTool.Run(Path.Combine(RepositoryRoot, "edgeforge"), arguments, timeoutSeconds: 600,
-            environment: new Dictionary<string, string> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
-
-    private static string RepositoryRoot
-    {
-        get
+    // The launcher builds the CLI first when its sources changed: minutes on a loaded machine.
+    private static ToolResult Edgeforge(params string[] arguments) =>
+        ExternalTool.Run(EdgeforgeCli.LauncherPath, new ToolOptions
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "edgeforge")) && File.Exists(Path.Combine(dir.FullName, "EdgeForge.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("the repository root (with the edgeforge launcher) is not above the test binaries");
-        }
-    }
+            Timeout = TimeSpan.FromMinutes(10),
+            Environment = new Dictionary<string, string> { ["SOURCE_DATE_EPOCH"] = "1700000000" },
+        }, arguments);
 
     public void Dispose() => _temp.Dispose();
 }

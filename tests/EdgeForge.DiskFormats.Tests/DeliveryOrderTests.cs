@@ -27,7 +27,7 @@ internal sealed class ReversedDeliverySource(IFileTreeSource inner) : IFileTreeS
 
 public sealed class DeliveryOrderTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     [Fact]
     public async Task Contents_delivered_out_of_entry_order_land_in_their_extents_in_a_file()

@@ -7,7 +7,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// <summary>FAT images as the ESP needs them, held against dosfstools (fsck.fat) and mtools (mdir, mcopy, minfo).</summary>
 public sealed class FatImageWriterTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     [Fact]
     public async Task An_efi_system_partition_is_clean_and_its_files_read_back_identical()

@@ -13,7 +13,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// </summary>
 public sealed class HybridIsoTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     [Fact]
     public async Task The_hybrid_layout_matches_what_xorriso_writes_for_auroraboot()
@@ -220,7 +220,7 @@ internal static class HybridIsoBuilder
         TestTrees.Write(Path.Combine(tree, "EFI", "BOOT", "grub.cfg"), GrubBootAssets.StubConfig);
         TestTrees.Write(Path.Combine(tree, "config.yaml"), "#cloud-config\nhostname: edgeforge-test\n");
         TestTrees.SetTimes(tree, 1_700_000_000);
-        var assets = new GrubBootAssets(Path.Combine(directory, "assets"));
+        var assets = await GrubBootAssets.SharedAsync();
         var esp = Path.Combine(directory, "uefi.img");
         var fat = new FatImageWriter(new FatImageOptions { Label = "EFI_LIVE", Timestamp = 1_700_000_000 });
         fat.AddFile("EFI/BOOT/bootx64.efi", assets.EfiImage);

@@ -173,18 +173,9 @@ public sealed class Iso9660WriterTests(RichTreeImage image) : IClassFixture<Rich
 
     private string ReadLatin1Listing()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("isoinfo") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-l", "-J", "-j", "iso8859-1", "-i", image.ImagePath })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.StandardOutputEncoding = Encoding.Latin1;
-        start.FileName = ExternalTool.Locate("isoinfo");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        process.ExitCode.ShouldBe(0);
+        var text = "";
+        ExternalTool.Run("isoinfo", new ToolOptions { ReadOutput = async output => text = await new StreamReader(output, Encoding.Latin1).ReadToEndAsync() },
+            "-l", "-J", "-j", "iso8859-1", "-i", image.ImagePath).ShouldExit();
         return text;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using EdgeForge.DiskFormats.Iso9660;
 using EdgeForge.FileTree;
@@ -11,7 +10,7 @@ public sealed class LargeTreeTests
     [Fact]
     public async Task Thousands_of_entries_are_all_listed_by_isoinfo_bsdtar_and_xorriso()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TestDirectory();
         var root = temp.Combine("many");
         TestTrees.BuildMany(root, 4000);
         var source = new DirectoryFileTreeSource(root);
@@ -41,7 +40,7 @@ public sealed class LargeTreeTests
     [Fact]
     public async Task A_file_over_4_GiB_becomes_a_multi_extent_file_that_reads_back_identical()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TestDirectory();
         var root = temp.Combine("big");
         Directory.CreateDirectory(root);
         var bigPath = Path.Combine(root, "big.bin");
@@ -94,16 +93,9 @@ public sealed class LargeTreeTests
 
     private static string HashOfBsdtarExtract(string iso, string member)
     {
-        var start = new ProcessStartInfo(ExternalTool.Locate("bsdtar")) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-xOf", iso, member })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var hash = Convert.ToHexStringLower(SHA256.HashData(process.StandardOutput.BaseStream));
-        process.WaitForExit();
-        process.ExitCode.ShouldBe(0);
+        var hash = "";
+        ExternalTool.Run("bsdtar", new ToolOptions { ReadOutput = async output => hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(output)) }, "-xOf", iso, member)
+            .ShouldExit();
         return hash;
     }
 }

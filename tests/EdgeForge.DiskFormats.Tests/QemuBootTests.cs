@@ -1,12 +1,10 @@
-using System.Diagnostics;
-
 namespace EdgeForge.DiskFormats.Tests;
 
 /// <summary>The hybrid installer ISO written by us, with a grub.cfg that prints a marker; built once for every boot.</summary>
 public sealed class BootableHybridIso : IDisposable
 {
     public const string Marker = "EDGEFORGE-GRUB-REACHED-CONFIG";
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     public BootableHybridIso()
     {
@@ -28,8 +26,6 @@ public sealed class BootableHybridIso : IDisposable
 
     public string ImagePath { get; }
 
-    public string Scratch(string name) => _temp.Combine(name);
-
     public void Dispose() => _temp.Dispose();
 }
 
@@ -41,9 +37,6 @@ public sealed class BootableHybridIso : IDisposable
 [Trait("Tier", "Heavy")]
 public sealed class QemuBootTests(BootableHybridIso iso) : IClassFixture<BootableHybridIso>
 {
-    private const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
-    private const string OvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
-
     [Theory]
     [InlineData("bios", "cd", "pc")]
     [InlineData("bios", "disk", "pc")]
@@ -51,70 +44,16 @@ public sealed class QemuBootTests(BootableHybridIso iso) : IClassFixture<Bootabl
     [InlineData("uefi", "disk", "efi")]
     public void Grub_reaches_the_iso_config(string firmware, string medium, string grubPlatform)
     {
-        var log = iso.Scratch($"serial-{firmware}-{medium}.log");
-        var arguments = new List<string>
+        using var machine = QemuMachine.Start(new QemuOptions
         {
-            "-machine", "pc,accel=tcg", "-m", "512", "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none",
-            "-serial", "file:" + log,
-        };
-        if (firmware == "uefi")
-        {
-            File.Exists(OvmfCode).ShouldBeTrue($"{OvmfCode} is missing: install ovmf (scripts/test-packages.txt)");
-            var vars = iso.Scratch($"vars-{medium}.fd");
-            File.Copy(OvmfVars, vars, overwrite: true);
-            arguments.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={OvmfCode}", "-drive", $"if=pflash,format=raw,unit=1,file={vars}"]);
-        }
-
-        arguments.AddRange(medium == "cd"
-            ? ["-drive", $"file={iso.ImagePath},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]
-            : ["-drive", $"file={iso.ImagePath},format=raw,if=virtio,readonly=on"]);
+            Firmware = firmware == "uefi" ? Firmware.Uefi : Firmware.Bios,
+            Cdrom = medium == "cd" ? iso.ImagePath : null,
+            Disks = medium == "disk" ? [iso.ImagePath] : [],
+        });
 
         // A cap for a hung boot, not a speed requirement: TCG on a busy 2-core machine can take minutes.
-        var serial = RunUntilMarker(arguments, log, TimeSpan.FromSeconds(180));
-        serial.ShouldContain($"{BootableHybridIso.Marker} platform={grubPlatform}", customMessage: $"serial console of {firmware}/{medium}:\n{Tail(serial)}");
+        var serial = machine.WaitFor([BootableHybridIso.Marker], TimeSpan.FromSeconds(180));
+        serial.ShouldContain($"{BootableHybridIso.Marker} platform={grubPlatform}", customMessage: $"serial console of {firmware}/{medium}:\n{QemuMachine.Tail(serial, 3000)}");
         serial.ShouldContain("hostname: edgeforge-test", customMessage: "GRUB read /config.yaml from the ISO 9660 tree");
     }
-
-    /// <summary>Runs QEMU until the marker reaches the serial log (then stops it: GRUB's halt does not always power off) or the timeout passes.</summary>
-    private static string RunUntilMarker(List<string> arguments, string log, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(ExternalTool.Locate("qemu-system-x86_64")) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        arguments.ForEach(start.ArgumentList.Add);
-        using var qemu = Process.Start(start)!;
-        var stderr = qemu.StandardError.ReadToEndAsync();
-        var watch = Stopwatch.StartNew();
-        string serial = "";
-        while (watch.Elapsed < timeout)
-        {
-            if (qemu.WaitForExit(500))
-            {
-                break;
-            }
-
-            serial = File.Exists(log) ? ReadShared(log) : "";
-            if (serial.Contains(BootableHybridIso.Marker, StringComparison.Ordinal) && serial.Contains("platform=", StringComparison.Ordinal))
-            {
-                Thread.Sleep(300);
-                break;
-            }
-        }
-
-        if (!qemu.HasExited)
-        {
-            qemu.Kill(entireProcessTree: true);
-            qemu.WaitForExit();
-        }
-
-        serial = File.Exists(log) ? ReadShared(log) : "";
-        return serial + "\n[qemu stderr] " + stderr.GetAwaiter().GetResult();
-    }
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
-    private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
 }

@@ -6,7 +6,7 @@ namespace EdgeForge.DiskFormats.Tests;
 /// <summary>The rich test tree and the Rock Ridge + Joliet image written from it, shared by the tests that read it.</summary>
 public sealed class RichTreeImage : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly TestDirectory _temp = new();
 
     public RichTreeImage()
     {

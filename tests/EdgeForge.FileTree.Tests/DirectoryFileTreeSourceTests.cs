@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using EdgeForge.FileTree;
+using EdgeForge.Testing;
 
 namespace EdgeForge.FileTree.Tests;
 
@@ -16,9 +16,9 @@ public sealed class DirectoryFileTreeSourceTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "usr/bin/tool"), "#!/bin/sh\necho hi\n");
         File.SetUnixFileMode(Path.Combine(_root, "usr/bin/tool"), (UnixFileMode)Convert.ToInt32("4755", 8));
         File.CreateSymbolicLink(Path.Combine(_root, "usr/bin/alias"), "tool");
-        Run("ln", Path.Combine(_root, "usr/bin/tool"), Path.Combine(_root, "usr/bin/zz-second-name"));
+        ExternalTool.Output("ln", Path.Combine(_root, "usr/bin/tool"), Path.Combine(_root, "usr/bin/zz-second-name"));
         File.WriteAllBytes(Path.Combine(_root, "empty"), []);
-        Run("mkfifo", Path.Combine(_root, "pipe"));
+        ExternalTool.Output("mkfifo", Path.Combine(_root, "pipe"));
 
         var source = new DirectoryFileTreeSource(_root);
 
@@ -47,18 +47,11 @@ public sealed class DirectoryFileTreeSourceTests : IDisposable
     {
         var file = Path.Combine(_root, "labelled");
         File.WriteAllText(file, "x");
-        Run("setfattr", "-n", "user.edgeforge", "-v", "yes", file);
+        ExternalTool.Output("setfattr", "-n", "user.edgeforge", "-v", "yes", file);
 
         var entry = new DirectoryFileTreeSource(_root).Entries.Single();
 
         entry.ExtendedAttributes.Keys.ShouldContain("user.edgeforge");
         System.Text.Encoding.ASCII.GetString(entry.ExtendedAttributes["user.edgeforge"]).ShouldBe("yes");
-    }
-
-    private static void Run(string program, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
-        process.WaitForExit();
-        process.ExitCode.ShouldBe(0, $"{program} failed: {process.StandardError.ReadToEnd()}");
     }
 }

@@ -24,8 +24,8 @@ public sealed partial class InstallerIsoTests
 
         // The ISO is the same image `build iso` made: the installer layers came from the cache.
         (await File.ReadAllTextAsync(Path.Combine(build, "all-images.iso.sha256")))[..64].ShouldBe((await File.ReadAllTextAsync(fixture.IsoPath + ".sha256"))[..64]);
-        var check = await ExternalTool.RunUncheckedAsync("sh", null, "-c", $"cd '{build}' && sha256sum -c all-images.iso.sha256");
-        check.ExitCode.ShouldBe(0, check.Stdout + check.Stderr);
+        var check = await ExternalTool.RunUncheckedAsync("sh", "-c", $"cd '{build}' && sha256sum -c all-images.iso.sha256");
+        check.ExitCode.ShouldBe(0, check.Output + check.Error);
         File.Delete(Path.Combine(build, "all-images.iso"));
         File.Delete(Path.Combine(build, "all-images.iso.sha256"));
     }

@@ -37,10 +37,10 @@ public sealed class CanvosBuildFixture : IAsyncLifetime
     {
         _registry = await RegistryProcess.StartAsync();
         var rootfs = Work.Combine("rootfs");
-        await TestOs.WriteRootfsAsync(rootfs, Work.Path);
+        await TestOs.WriteRootfsAsync(rootfs);
         Upstreams = await CanvosUpstreams.PushAsync(Registry, rootfs, Work.Combine("upstreams"));
         CanvosProject.Write(Project, $"{Registry}/edge", "edge-canvos", "BOOT_ASSETS=boot-assets");
-        await TestOs.WriteBootAssetsAsync(Path.Combine(Project, "boot-assets"));
+        await GrubBootAssets.CopyToAsync(Path.Combine(Project, "boot-assets"));
         Build = await RunAsync("build", "all", Project, "--push", "--json");
     }
 
@@ -164,22 +164,13 @@ public sealed class CanvosCompositionTests(CanvosBuildFixture fixture) : IClassF
     public void The_iso_still_boots(string firmware)
     {
         fixture.Build.ExitCode.ShouldBe(0, fixture.Build.ToString());
-        var log = fixture.Scratch($"serial-canvos-{firmware}.log");
-        var arguments = new List<string>
+        using var machine = QemuMachine.Start(new QemuOptions
         {
-            "-machine", "pc,accel=tcg", "-m", "768", "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none", "-serial", "file:" + log,
-        };
-        if (firmware == "uefi")
-        {
-            var vars = fixture.Scratch("vars-canvos.fd");
-            File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars, overwrite: true);
-            arguments.AddRange(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd", "-drive", $"if=pflash,format=raw,unit=1,file={vars}"]);
-        }
-
-        arguments.AddRange(["-drive", $"file={fixture.IsoPath},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]);
-        var serial = Qemu.RunUntil(arguments, log, ["EF-BOOT-OK", "EF-BOOT-FAIL"], TimeSpan.FromSeconds(240));
-        serial.ShouldContain("EF-BOOT-OK", customMessage: Qemu.Tail(serial));
-        serial.ShouldContain($"name: {CanvosProject.SiteName}", customMessage: Qemu.Tail(serial));
+            Firmware = firmware == "uefi" ? Firmware.Uefi : Firmware.Bios, MemoryMegabytes = 768, Cdrom = fixture.IsoPath,
+        });
+        var serial = machine.WaitFor(["EF-BOOT-OK", "EF-BOOT-FAIL"], TimeSpan.FromSeconds(240));
+        serial.ShouldContain("EF-BOOT-OK", customMessage: QemuMachine.Tail(serial));
+        serial.ShouldContain($"name: {CanvosProject.SiteName}", customMessage: QemuMachine.Tail(serial));
     }
 
     [Fact]

@@ -35,6 +35,9 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
 
     public string Cache => Work.Combine("cache");
 
+    /// <summary>The test OS tree imported as the base image.</summary>
+    public string Rootfs => Work.Combine("rootfs");
+
     public string BaseImage { get; private set; } = "";
 
     public CliResult Build { get; private set; } = new(-1, "", "");
@@ -47,14 +50,14 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
     {
         await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
         _registry = await RegistryProcess.StartAsync();
-        var rootfs = Work.Combine("rootfs");
-        await TestOs.WriteRootfsAsync(rootfs, Work.Path);
+        var rootfs = Rootfs;
+        await TestOs.WriteRootfsAsync(rootfs);
         BaseImage = $"{_registry.Address}/base/testos:1";
         var import = await CliResult.RunAsync("image", "import", rootfs, "docker://" + BaseImage);
         import.ExitCode.ShouldBe(0, import.ToString());
 
         Directory.CreateDirectory(Project);
-        await TestOs.WriteBootAssetsAsync(Path.Combine(Project, "boot-assets"));
+        await GrubBootAssets.CopyToAsync(Path.Combine(Project, "boot-assets"));
         await WriteProjectAsync(rootfs);
         Build = await CliResult.RunAsync("build", "iso", Project, "--cache-dir", Cache);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
@@ -11,9 +10,6 @@ namespace EdgeForge.Installer.Tests;
 [Trait("Tier", "Heavy")]
 public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : IClassFixture<InstallerIsoFixture>
 {
-    private const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
-    private const string OvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
-
     [Fact]
     public async Task The_build_writes_the_iso_and_a_checksum_that_sha256sum_accepts()
     {
@@ -21,9 +17,9 @@ public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : ICl
         fixture.Build.Output.ShouldContain("build/edge-test.iso");
         fixture.Build.Error.ShouldContain("squashfs:");
         var build = Path.GetDirectoryName(fixture.IsoPath)!;
-        var check = await ExternalTool.RunUncheckedAsync("sh", null, "-c", $"cd '{build}' && sha256sum -c edge-test.iso.sha256");
-        check.ExitCode.ShouldBe(0, check.Stdout + check.Stderr);
-        check.Stdout.ShouldContain("edge-test.iso: OK");
+        var check = await ExternalTool.RunUncheckedAsync("sh", "-c", $"cd '{build}' && sha256sum -c edge-test.iso.sha256");
+        check.ExitCode.ShouldBe(0, check.Output + check.Error);
+        check.Output.ShouldContain("edge-test.iso: OK");
 
         // Nothing temporary is left beside the results.
         Directory.GetFileSystemEntries(build).Select(Path.GetFileName).Where(n => n!.StartsWith('.')).ShouldBeEmpty();
@@ -37,27 +33,17 @@ public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : ICl
     public void The_iso_boots_to_the_test_os_which_prints_the_user_data_and_the_squashfs_marker(string firmware, string medium)
     {
         File.Exists(fixture.IsoPath).ShouldBeTrue(fixture.Build.ToString());
-        var log = fixture.Scratch($"serial-{firmware}-{medium}.log");
-        var arguments = new List<string>
+        using var machine = QemuMachine.Start(new QemuOptions
         {
-            "-machine", "pc,accel=tcg", "-m", "768", "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none",
-            "-serial", "file:" + log,
-        };
-        if (firmware == "uefi")
-        {
-            File.Exists(OvmfCode).ShouldBeTrue($"{OvmfCode} is missing: install ovmf (scripts/test-packages.txt)");
-            var vars = fixture.Scratch($"vars-{medium}.fd");
-            File.Copy(OvmfVars, vars, overwrite: true);
-            arguments.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={OvmfCode}", "-drive", $"if=pflash,format=raw,unit=1,file={vars}"]);
-        }
-
-        arguments.AddRange(medium == "cd"
-            ? ["-drive", $"file={fixture.IsoPath},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]
-            : ["-drive", $"file={fixture.IsoPath},format=raw,if=virtio,readonly=on"]);
+            Firmware = firmware == "uefi" ? Firmware.Uefi : Firmware.Bios,
+            MemoryMegabytes = 768,
+            Cdrom = medium == "cd" ? fixture.IsoPath : null,
+            Disks = medium == "disk" ? [fixture.IsoPath] : [],
+        });
 
         // A cap for a hung boot, not a speed requirement: TCG on a busy 2-core machine can take minutes.
-        var serial = Qemu.RunUntil(arguments, log, ["EF-BOOT-OK", "EF-BOOT-FAIL"], TimeSpan.FromSeconds(240));
-        var context = $"serial console of {firmware}/{medium}:\n{Qemu.Tail(serial)}";
+        var serial = machine.WaitFor(["EF-BOOT-OK", "EF-BOOT-FAIL"], TimeSpan.FromSeconds(240));
+        var context = $"serial console of {firmware}/{medium}:\n{QemuMachine.Tail(serial)}";
         serial.ShouldContain("EF-BOOT-OK", customMessage: context);
         serial.ShouldContain($"EF-FIRMWARE={(firmware == "uefi" ? "UEFI" : "BIOS")}", customMessage: context);
         serial.ShouldContain("root=live:CDLABEL=COS_LIVE rd.live.dir=/ rd.live.squashimg=rootfs.squashfs", customMessage: context);
@@ -103,8 +89,8 @@ public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : ICl
             await output.WriteAsync(buffer);
         }
 
-        var fsck = await ExternalTool.RunUncheckedAsync("fsck.fat", null, "-n", esp);
-        fsck.ExitCode.ShouldBe(0, fsck.Stdout + fsck.Stderr);
+        var fsck = await ExternalTool.RunUncheckedAsync("fsck.fat", "-n", esp);
+        fsck.ExitCode.ShouldBe(0, fsck.Output + fsck.Error);
         (await ExternalTool.RunAsync("mlabel", "-i", esp, "-s", "::")).ShouldContain("EFI_LIVE");
         var listing = await ExternalTool.RunAsync("mdir", "-i", esp, "-b", "::/EFI/BOOT");
         listing.ToLowerInvariant().ShouldContain("bootx64.efi");
@@ -123,9 +109,9 @@ public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : ICl
         string Text(string path) => File.ReadAllText(Path.Combine(tree, path));
         byte[] Bytes(string path) => File.ReadAllBytes(Path.Combine(tree, path));
 
-        var version = TestOs.KernelVersion();
+        var version = TestOs.KernelVersion;
         Bytes("boot/kernel").ShouldBe(await File.ReadAllBytesAsync($"/boot/vmlinuz-{version}"));
-        Bytes("boot/initrd").ShouldBe(await File.ReadAllBytesAsync(fixture.Scratch($"rootfs/boot/initrd.img-{version}")));
+        Bytes("boot/initrd").ShouldBe(await File.ReadAllBytesAsync(Path.Combine(fixture.Rootfs, $"boot/initrd.img-{version}")));
         Bytes("boot/eltorito.img").Length.ShouldBe((int)new FileInfo(Path.Combine(fixture.Project, "boot-assets", "eltorito.img")).Length);
         var userData = await File.ReadAllTextAsync(Path.Combine(fixture.Project, "user-data"));
         Text("config.yaml").ShouldBe(userData);
@@ -171,49 +157,5 @@ public sealed partial class InstallerIsoTests(InstallerIsoFixture fixture) : ICl
         var from = text.IndexOf(begin, StringComparison.Ordinal);
         var to = from < 0 ? -1 : text.IndexOf(end, from, StringComparison.Ordinal);
         return from < 0 || to < 0 ? "" : text[(from + begin.Length)..to];
-    }
-}
-
-internal static class Qemu
-{
-    /// <summary>Runs QEMU until one of <paramref name="stops"/> reaches the serial log or the timeout passes, then stops it.</summary>
-    public static string RunUntil(List<string> arguments, string log, string[] stops, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(ExternalTool.Require("qemu-system-x86_64")) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        arguments.ForEach(start.ArgumentList.Add);
-        using var qemu = Process.Start(start)!;
-        var stderr = qemu.StandardError.ReadToEndAsync();
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
-        {
-            if (qemu.WaitForExit(500))
-            {
-                break;
-            }
-
-            var serial = File.Exists(log) ? ReadShared(log) : "";
-            if (stops.Any(s => serial.Contains(s, StringComparison.Ordinal)))
-            {
-                qemu.WaitForExit(2000);
-                break;
-            }
-        }
-
-        if (!qemu.HasExited)
-        {
-            qemu.Kill(entireProcessTree: true);
-            qemu.WaitForExit();
-        }
-
-        return (File.Exists(log) ? ReadShared(log) : "") + "\n[qemu stderr] " + stderr.GetAwaiter().GetResult();
-    }
-
-    public static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -64,8 +64,8 @@ public sealed partial class InstallerIsoTests
             final.ExitCode.ShouldBe(0, await stderr);
         }
 
-        var check = await ExternalTool.RunUncheckedAsync("sh", null, "-c", $"cd '{build}' && sha256sum -c killed.iso.sha256");
-        check.ExitCode.ShouldBe(0, check.Stdout + check.Stderr);
+        var check = await ExternalTool.RunUncheckedAsync("sh", "-c", $"cd '{build}' && sha256sum -c killed.iso.sha256");
+        check.ExitCode.ShouldBe(0, check.Output + check.Error);
         Directory.GetFileSystemEntries(build).Select(Path.GetFileName).Where(n => n!.StartsWith('.')).ShouldBeEmpty();
         File.Delete(iso);
         File.Delete(checksum);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using EdgeForge.Build.Installer;
 using EdgeForge.Configuration.Inputs;
@@ -64,19 +63,20 @@ public sealed class LargeBundleTests
     /// <summary>Streams one file of the ISO out of bsdtar into the running hash; returns its length.</summary>
     private static async Task<long> HashEntryAsync(string iso, string path, IncrementalHash hash)
     {
-        using var process = Process.Start(new ProcessStartInfo("bsdtar", ["-xOf", iso, path]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var error = process.StandardError.ReadToEndAsync();
-        var buffer = new byte[1 << 20];
         long length = 0;
-        int read;
-        while ((read = await process.StandardOutput.BaseStream.ReadAsync(buffer)) > 0)
+        await ExternalTool.RunAsync("bsdtar", new ToolOptions
         {
-            hash.AppendData(buffer, 0, read);
-            length += read;
-        }
-
-        await process.WaitForExitAsync();
-        process.ExitCode.ShouldBe(0, await error);
+            ReadOutput = async output =>
+            {
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = await output.ReadAsync(buffer)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    length += read;
+                }
+            },
+        }, "-xOf", iso, path);
         return length;
     }
 }

@@ -25,20 +25,20 @@ public class CliTests(AnonymousRegistryFixture fixture) : IClassFixture<Anonymou
         var first = await EdgeforgeCli.RunAsync(Environment, null, "image", "import", rootfs, $"oci:{layout}:one", "--label", "org.example=1", "--env", "A=B");
         var second = await EdgeforgeCli.RunAsync(Environment, null, "image", "import", rootfs, $"oci:{layout}:two", "--label", "org.example=1", "--env", "A=B");
 
-        first.ExitCode.ShouldBe(0, first.Stderr);
-        second.ExitCode.ShouldBe(0, second.Stderr);
-        var digest = first.Stdout.Trim().Split(' ').Last();
-        second.Stdout.Trim().Split(' ').Last().ShouldBe(digest);
+        first.ExitCode.ShouldBe(0, first.Error);
+        second.ExitCode.ShouldBe(0, second.Error);
+        var digest = first.Output.Trim().Split(' ').Last();
+        second.Output.Trim().Split(' ').Last().ShouldBe(digest);
 
         var reference = $"{fixture.Registry.Address}/cli/imported:v1";
         var copy = await EdgeforgeCli.RunAsync(Environment, null, "image", "copy", $"oci:{layout}:one", $"docker://{reference}");
-        copy.ExitCode.ShouldBe(0, copy.Stderr);
-        copy.Stdout.ShouldContain(digest);
-        copy.Stderr.ShouldContain("copy:");
+        copy.ExitCode.ShouldBe(0, copy.Error);
+        copy.Output.ShouldContain(digest);
+        copy.Error.ShouldContain("copy:");
 
         var inspect = await EdgeforgeCli.RunAsync(Environment, null, "image", "inspect", "--json", $"docker://{reference}");
-        inspect.ExitCode.ShouldBe(0, inspect.Stderr);
-        var json = JsonDocument.Parse(inspect.Stdout).RootElement;
+        inspect.ExitCode.ShouldBe(0, inspect.Error);
+        var json = JsonDocument.Parse(inspect.Output).RootElement;
         json.GetProperty("Digest").GetString().ShouldBe(digest);
         json.GetProperty("Labels").GetProperty("org.example").GetString().ShouldBe("1");
         var skopeo = JsonDocument.Parse(await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{reference}")).RootElement;
@@ -54,8 +54,8 @@ public class CliTests(AnonymousRegistryFixture fixture) : IClassFixture<Anonymou
     {
         var result = await EdgeforgeCli.RunAsync(Environment, null, arguments);
 
-        result.ExitCode.ShouldBe(2, result.Stdout + result.Stderr);
-        result.Stderr.ShouldStartWith("edgeforge: ");
+        result.ExitCode.ShouldBe(2, result.Output + result.Error);
+        result.Error.ShouldStartWith("edgeforge: ");
     }
 
     [Fact]
@@ -67,10 +67,10 @@ public class CliTests(AnonymousRegistryFixture fixture) : IClassFixture<Anonymou
 
         var refused = await EdgeforgeCli.RunAsync(Environment, "wrong-one\n", "login", registry.Address, "-u", "cli-user", "--password-stdin");
         refused.ExitCode.ShouldBe(1);
-        (refused.Stdout + refused.Stderr).ShouldNotContain("wrong-one");
+        (refused.Output + refused.Error).ShouldNotContain("wrong-one");
 
         var login = await EdgeforgeCli.RunAsync(Environment, "cli-pass-word\n", "login", registry.Address, "-u", "cli-user", "--password-stdin");
-        login.ExitCode.ShouldBe(0, login.Stderr);
+        login.ExitCode.ShouldBe(0, login.Error);
         var config = Path.Combine(Environment["DOCKER_CONFIG"], "config.json");
         File.GetUnixFileMode(config).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.ReadAllText(config).ShouldContain(registry.Address);
@@ -79,14 +79,14 @@ public class CliTests(AnonymousRegistryFixture fixture) : IClassFixture<Anonymou
         var rootfs = RootFsFixtures.Create(_directory.Path);
         var reference = $"{registry.Address}/login/app:v1";
         var import = await EdgeforgeCli.RunAsync(Environment, null, "image", "import", rootfs, $"docker://{reference}");
-        import.ExitCode.ShouldBe(0, import.Stderr);
+        import.ExitCode.ShouldBe(0, import.Error);
         await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", "--authfile", config, $"docker://{reference}");
 
         var logout = await EdgeforgeCli.RunAsync(Environment, null, "logout", registry.Address);
         logout.ExitCode.ShouldBe(0);
-        logout.Stdout.ShouldContain("Removed");
+        logout.Output.ShouldContain("Removed");
         var denied = await EdgeforgeCli.RunAsync(Environment, null, "image", "inspect", $"docker://{reference}");
         denied.ExitCode.ShouldBe(1);
-        denied.Stderr.ShouldContain("401");
+        denied.Error.ShouldContain("401");
     }
 }

@@ -267,9 +267,9 @@ public class RegistryMirrorTests(MirrorSiteFixture site) : IClassFixture<MirrorS
         var inspect = await EdgeforgeCli.RunAsync(environment, null, "image", "inspect", "--json", "--registries-conf", good, "docker://" + MirrorSiteFixture.Upstream);
         var refused = await EdgeforgeCli.RunAsync(environment, null, "image", "inspect", "--registries-conf", bad, "docker://" + MirrorSiteFixture.Upstream);
 
-        inspect.ExitCode.ShouldBe(0, inspect.Stderr);
-        JsonDocument.Parse(inspect.Stdout).RootElement.GetProperty("Digest").GetString().ShouldBe(site.ImageDigest.ToString());
-        refused.ExitCode.ShouldBe(2, refused.Stderr);
-        refused.Stderr.ShouldStartWith($"edgeforge: {bad}:3: ");
+        inspect.ExitCode.ShouldBe(0, inspect.Error);
+        JsonDocument.Parse(inspect.Output).RootElement.GetProperty("Digest").GetString().ShouldBe(site.ImageDigest.ToString());
+        refused.ExitCode.ShouldBe(2, refused.Error);
+        refused.Error.ShouldStartWith($"edgeforge: {bad}:3: ");
     }
 }

@@ -72,27 +72,27 @@ internal sealed class SampleTree : IDisposable
         File.CreateSymbolicLink(Path.Combine(Root, "links/absolute"), "/etc/hostname");
         File.CreateSymbolicLink(Path.Combine(Root, "links/dangling"), "nowhere/at/all");
         File.CreateSymbolicLink(Path.Combine(Root, "links/long-target"), string.Join('/', Enumerable.Repeat("segment", 300)));
-        ExternalTool.Check("ln", Path.Combine(Root, "etc/hostname"), Path.Combine(Root, "links/hardlink-to-hostname"));
-        ExternalTool.Check("ln", Path.Combine(Root, "blocks/many-blocks"), Path.Combine(Root, "links/hardlink-to-many-blocks"));
-        ExternalTool.Check("mknod", Path.Combine(Root, "dev/null"), "c", "1", "3");
-        ExternalTool.Check("mknod", Path.Combine(Root, "dev/big-minor"), "c", "250", "300000");
-        ExternalTool.Check("mknod", Path.Combine(Root, "dev/sda1"), "b", "8", "1");
-        ExternalTool.Check("mkfifo", Path.Combine(Root, "dev/fifo"));
+        ExternalTool.Output("ln", Path.Combine(Root, "etc/hostname"), Path.Combine(Root, "links/hardlink-to-hostname"));
+        ExternalTool.Output("ln", Path.Combine(Root, "blocks/many-blocks"), Path.Combine(Root, "links/hardlink-to-many-blocks"));
+        ExternalTool.Output("mknod", Path.Combine(Root, "dev/null"), "c", "1", "3");
+        ExternalTool.Output("mknod", Path.Combine(Root, "dev/big-minor"), "c", "250", "300000");
+        ExternalTool.Output("mknod", Path.Combine(Root, "dev/sda1"), "b", "8", "1");
+        ExternalTool.Output("mkfifo", Path.Combine(Root, "dev/fifo"));
         using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
             socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Root, "dev/socket")));
         }
 
-        ExternalTool.Check("setfattr", "-n", "user.edgeforge", "-v", "yes", Path.Combine(Root, "etc/hostname"));
-        ExternalTool.Check("setfattr", "-n", "user.binary", "-v", "0x00ff10", Path.Combine(Root, "etc/hostname"));
-        ExternalTool.Check("setfattr", "-n", "security.capability", "-v", "0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=", Path.Combine(Root, "blocks/many-blocks"));
-        ExternalTool.Check("setfattr", "-n", "user.on-a-directory", "-v", "dir", Path.Combine(Root, "duplicates"));
-        ExternalTool.Check("setfattr", "-n", "user.same", "-v", "1", Path.Combine(Root, "duplicates/small-a"));
-        ExternalTool.Check("setfattr", "-n", "user.same", "-v", "1", Path.Combine(Root, "duplicates/small-b"));
+        ExternalTool.Output("setfattr", "-n", "user.edgeforge", "-v", "yes", Path.Combine(Root, "etc/hostname"));
+        ExternalTool.Output("setfattr", "-n", "user.binary", "-v", "0x00ff10", Path.Combine(Root, "etc/hostname"));
+        ExternalTool.Output("setfattr", "-n", "security.capability", "-v", "0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=", Path.Combine(Root, "blocks/many-blocks"));
+        ExternalTool.Output("setfattr", "-n", "user.on-a-directory", "-v", "dir", Path.Combine(Root, "duplicates"));
+        ExternalTool.Output("setfattr", "-n", "user.same", "-v", "1", Path.Combine(Root, "duplicates/small-a"));
+        ExternalTool.Output("setfattr", "-n", "user.same", "-v", "1", Path.Combine(Root, "duplicates/small-b"));
 
-        ExternalTool.Check("chown", "-h", "1000:100", Path.Combine(Root, "names/Grüße-日本語-ñandú-🚀.txt"));
-        ExternalTool.Check("chown", "-h", "4000000:65534", Path.Combine(Root, "links/relative"));
-        ExternalTool.Check("chown", "-R", "33:33", Path.Combine(Root, "crowded"));
+        ExternalTool.Output("chown", "-h", "1000:100", Path.Combine(Root, "names/Grüße-日本語-ñandú-🚀.txt"));
+        ExternalTool.Output("chown", "-h", "4000000:65534", Path.Combine(Root, "links/relative"));
+        ExternalTool.Output("chown", "-R", "33:33", Path.Combine(Root, "crowded"));
         File.SetUnixFileMode(Path.Combine(Root, "blocks/exactly-one-block"), (UnixFileMode)Convert.ToInt32("4755", 8));
         File.SetUnixFileMode(Path.Combine(Root, "empty-dir"), (UnixFileMode)Convert.ToInt32("1777", 8));
         File.SetUnixFileMode(Path.Combine(Root, "etc/empty"), (UnixFileMode)Convert.ToInt32("0600", 8));

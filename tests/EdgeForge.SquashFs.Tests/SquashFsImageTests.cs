@@ -33,7 +33,7 @@ public sealed partial class SquashFsImageTests : IDisposable
         var expected = TreeComparison.Describe(sample.Root);
 
         // -lln: numeric owners, permission strings, sizes, device numbers and symlink targets of every entry.
-        var listed = ParseListing(ExternalTool.Check("unsquashfs", "-lln", image));
+        var listed = ParseListing(ExternalTool.Output("unsquashfs", "-lln", image));
         listed.Keys.Order(StringComparer.Ordinal).ShouldBe(expected.Keys.Prepend("").Order(StringComparer.Ordinal));
         var sourceListing = TreeComparison.Listing(sample.Root);
         foreach (var (path, facts) in expected)
@@ -63,13 +63,13 @@ public sealed partial class SquashFsImageTests : IDisposable
         }
 
         // -lls: the same entries with owner names, as a user reads them.
-        var named = ParseListing(ExternalTool.Check("unsquashfs", "-lls", image));
+        var named = ParseListing(ExternalTool.Output("unsquashfs", "-lls", image));
         named.Count.ShouldBe(listed.Count);
         named["etc/hostname"].Owner.ShouldBe("root/root");
 
         // -d: extraction is byte-identical, keeps owners, modes, mtimes, hardlinks, devices and xattrs.
         var extracted = Path.Combine(_work, "extracted");
-        ExternalTool.Check("unsquashfs", "-d", extracted, image);
+        ExternalTool.Output("unsquashfs", "-d", extracted, image);
         TreeComparison.Describe(extracted).ShouldBe(expected);
         TreeComparison.ContentsShouldMatch(sample.Root, extracted, expected);
         foreach (var path in new[] { "etc/hostname", "blocks/many-blocks", "duplicates", "duplicates/small-a", "duplicates/small-b" })
@@ -78,8 +78,8 @@ public sealed partial class SquashFsImageTests : IDisposable
         }
 
         TreeComparison.ExtendedAttributes(Path.Combine(extracted, "blocks/many-blocks")).ShouldContain("security.capability=0x0100000200200000000000000000000000000000");
-        ExternalTool.Check("stat", "-c", "%i", Path.Combine(extracted, "links/hardlink-to-hostname"))
-            .ShouldBe(ExternalTool.Check("stat", "-c", "%i", Path.Combine(extracted, "etc/hostname")));
+        ExternalTool.Output("stat", "-c", "%i", Path.Combine(extracted, "links/hardlink-to-hostname"))
+            .ShouldBe(ExternalTool.Output("stat", "-c", "%i", Path.Combine(extracted, "etc/hostname")));
     }
 
     [Theory]
@@ -112,7 +112,7 @@ public sealed partial class SquashFsImageTests : IDisposable
         }
         finally
         {
-            ExternalTool.Check("umount", mountPoint);
+            ExternalTool.Output("umount", mountPoint);
         }
     }
 
@@ -165,7 +165,7 @@ public sealed partial class SquashFsImageTests : IDisposable
         result.DuplicateFiles.ShouldBeGreaterThan(100);
 
         var extracted = Path.Combine(_work, "extracted");
-        ExternalTool.Check("unsquashfs", "-d", extracted, image);
+        ExternalTool.Output("unsquashfs", "-d", extracted, image);
         for (var file = 0; file < tree.FileCount; file++)
         {
             using var expected = tree.OpenContent(file);
@@ -186,7 +186,7 @@ public sealed partial class SquashFsImageTests : IDisposable
         var image = Path.Combine(_work, "image.squashfs");
         await SquashFsWriter.WriteFileAsync(new DirectoryFileTreeSource(sample.Root), image, new SquashFsOptions { Compressor = compressor, CompressionLevel = level });
 
-        var superblock = ExternalTool.Check("unsquashfs", "-s", image);
+        var superblock = ExternalTool.Output("unsquashfs", "-s", image);
         superblock.ShouldContain($"Compression {compressor.ToString().ToLowerInvariant()}");
         superblock.ShouldContain("Block size 1048576");
         superblock.ShouldContain("Filesystem is exportable via NFS");
@@ -208,11 +208,11 @@ public sealed partial class SquashFsImageTests : IDisposable
         var image = Path.Combine(_work, "image.squashfs");
         await SquashFsWriter.WriteFileAsync(new DirectoryFileTreeSource(sample.Root), image, new SquashFsOptions { ExportTable = false, ExtendedAttributes = false });
 
-        var superblock = ExternalTool.Check("unsquashfs", "-s", image);
+        var superblock = ExternalTool.Output("unsquashfs", "-s", image);
         superblock.ShouldContain("Filesystem is not exportable via NFS");
         superblock.ShouldContain("Xattrs are not stored");
         var extracted = Path.Combine(_work, "extracted");
-        ExternalTool.Check("unsquashfs", "-d", extracted, image);
+        ExternalTool.Output("unsquashfs", "-d", extracted, image);
         TreeComparison.ExtendedAttributes(Path.Combine(extracted, "etc/hostname")).ShouldBeEmpty();
         TreeComparison.Describe(extracted).ShouldBe(TreeComparison.Describe(sample.Root));
     }

@@ -17,7 +17,7 @@ public sealed class SquashFsWriterContractTests : IDisposable
         var image = Path.Combine(_work, "image.squashfs");
         await SquashFsWriter.WriteFileAsync(source, image);
 
-        var listing = ExternalTool.Check("unsquashfs", "-lln", image);
+        var listing = ExternalTool.Output("unsquashfs", "-lln", image);
         listing.ShouldContain("drwxr-xr-x 0/0");
         listing.ShouldContain("squashfs-root/usr/share/doc\n");
         listing.ShouldContain("squashfs-root/usr/share/doc/readme");
@@ -88,8 +88,8 @@ public sealed class SquashFsWriterContractTests : IDisposable
         var result = await SquashFsWriter.WriteFileAsync(new InMemoryFileTreeSource([], new Dictionary<string, byte[]>()), image, new SquashFsOptions { ModificationTime = 1_000_000_000 });
 
         result.InodeCount.ShouldBe(1);
-        ExternalTool.Check("unsquashfs", "-lln", image).Trim().ShouldEndWith("squashfs-root");
-        ExternalTool.Check("unsquashfs", "-s", image).ShouldContain("Number of inodes 1");
+        ExternalTool.Output("unsquashfs", "-lln", image).Trim().ShouldEndWith("squashfs-root");
+        ExternalTool.Output("unsquashfs", "-s", image).ShouldContain("Number of inodes 1");
     }
 
     private sealed class CancelOnData(CancellationTokenSource cancellation) : IProgress<SquashFsProgress>

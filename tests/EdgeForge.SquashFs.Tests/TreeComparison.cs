@@ -11,7 +11,7 @@ internal static class TreeComparison
     /// </summary>
     public static SortedDictionary<string, string> Describe(string root)
     {
-        var (exitCode, output, error) = ExternalTool.RunIn(root, "find", ".", "-mindepth", "1", "-exec", "stat", "-c", "%n|%F|%a|%u|%g|%Y|%h|%s|%t:%T", "{}", "+");
+        var (exitCode, output, error) = ExternalTool.Run("find", new ToolOptions { WorkingDirectory = root }, ".", "-mindepth", "1", "-exec", "stat", "-c", "%n|%F|%a|%u|%g|%Y|%h|%s|%t:%T", "{}", "+");
         exitCode.ShouldBe(0, error);
         var description = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -30,7 +30,7 @@ internal static class TreeComparison
     /// <summary>path → (permission string as ls shows it, "uid/gid"), for comparing with unsquashfs listings.</summary>
     public static Dictionary<string, (string Permissions, string Owner)> Listing(string root)
     {
-        var (exitCode, output, error) = ExternalTool.RunIn(root, "find", ".", "-mindepth", "1", "-exec", "stat", "-c", "%n|%A|%u/%g", "{}", "+");
+        var (exitCode, output, error) = ExternalTool.Run("find", new ToolOptions { WorkingDirectory = root }, ".", "-mindepth", "1", "-exec", "stat", "-c", "%n|%A|%u/%g", "{}", "+");
         exitCode.ShouldBe(0, error);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|'))
@@ -58,7 +58,7 @@ internal static class TreeComparison
     /// <summary>All extended attributes of one path, as getfattr prints them (hex values, sorted by name).</summary>
     public static string ExtendedAttributes(string path)
     {
-        var output = ExternalTool.Check("getfattr", "-h", "-d", "-m", "-", "-e", "hex", "--absolute-names", path);
+        var output = ExternalTool.Output("getfattr", "-h", "-d", "-m", "-", "-e", "hex", "--absolute-names", path);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("# file:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
         return string.Join('\n', lines);
     }

@@ -1,35 +1,47 @@
 namespace EdgeForge.Testing;
 
-/// <summary>A tiny but real root filesystem: Debian's static busybox with its applets linked, /etc/passwd and an empty resolv.conf.</summary>
+/// <summary>
+/// A tiny but real root filesystem in a scratch directory: Debian's static busybox with its applets linked,
+/// /etc/passwd and an empty resolv.conf; and <see cref="Populate"/>, the one way the toolkit lays busybox into a tree
+/// (the test OS, its initramfs, the guest-kernel initramfs).
+/// </summary>
 public sealed class BusyboxRootfs : IDisposable
 {
+    /// <summary>The applets the RUN sandbox tests call by name.</summary>
+    public static readonly string[] CommonApplets = ["sh", "echo", "rm", "mkdir", "cat", "ln", "chmod", "chown", "id", "ls", "touch", "env", "sleep", "mv"];
+
     public BusyboxRootfs(bool withSystemDirectories = true)
     {
         Root = Directory.CreateTempSubdirectory("ef-rootfs-").FullName;
         File.SetUnixFileMode(Root, (UnixFileMode)Convert.ToInt32("755", 8)); // temp directories are 0700: other users could not enter
-        Directory.CreateDirectory(Path.Combine(Root, "bin"));
-        Directory.CreateDirectory(Path.Combine(Root, "etc"));
-        Directory.CreateDirectory(Path.Combine(Root, "tmp"));
-        if (withSystemDirectories)
-        {
-            Directory.CreateDirectory(Path.Combine(Root, "proc"));
-            Directory.CreateDirectory(Path.Combine(Root, "dev"));
-        }
-
-        const string busybox = "/bin/busybox";
-        File.Exists(busybox).ShouldBeTrue("busybox-static is needed (scripts/test-packages.txt)");
-        File.Copy(busybox, Path.Combine(Root, "bin", "busybox"));
-        foreach (var applet in new[] { "sh", "echo", "rm", "mkdir", "cat", "ln", "chmod", "chown", "id", "ls", "touch", "env", "sleep", "mv" })
-        {
-            File.CreateSymbolicLink(Path.Combine(Root, "bin", applet), "busybox");
-        }
-
+        Populate(Root, withSystemDirectories ? ["etc", "tmp", "proc", "dev"] : ["etc", "tmp"], CommonApplets);
         File.WriteAllText(Path.Combine(Root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nedge:x:1000:1000::/home/edge:/bin/sh\n");
         File.WriteAllText(Path.Combine(Root, "etc", "resolv.conf"), "");
         File.WriteAllText(Path.Combine(Root, "etc", "unwanted"), "remove me\n");
     }
 
+    /// <summary>Debian's static busybox (package busybox-static): it runs in any root, no libraries needed.</summary>
+    public static string Binary => new[] { "/bin/busybox", "/usr/bin/busybox" }.FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("busybox is missing: install busybox-static (scripts/test-packages.txt)");
+
     public string Root { get; }
+
+    /// <summary>Creates <paramref name="directories"/> under <paramref name="root"/> and bin/busybox with a symlink per applet.</summary>
+    public static void Populate(string root, IEnumerable<string> directories, IEnumerable<string> applets)
+    {
+        foreach (var directory in directories.Append("bin"))
+        {
+            Directory.CreateDirectory(Path.Combine(root, directory));
+        }
+
+        var busybox = Path.Combine(root, "bin", "busybox");
+        File.Copy(Binary, busybox);
+        File.SetUnixFileMode(busybox, (UnixFileMode)0x1ED);
+        foreach (var applet in applets)
+        {
+            File.CreateSymbolicLink(Path.Combine(root, "bin", applet), "busybox");
+        }
+    }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }

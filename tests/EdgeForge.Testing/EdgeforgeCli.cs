@@ -30,65 +30,26 @@ public static class EdgeforgeCli
         var warmUp = await RunAsync(environment, null, "--help");
         if (warmUp.ExitCode != 0)
         {
-            throw new InvalidOperationException("the edgeforge CLI does not build or start: " + warmUp.Stderr);
+            throw new InvalidOperationException("the edgeforge CLI does not build or start: " + warmUp.Error);
         }
 
-        var start = new System.Diagnostics.ProcessStartInfo(ExternalTool.Require("time"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-v");
-        start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add(Path.Combine(Path.GetDirectoryName(LauncherPath)!, ".edgeforge", "bin", "edgeforge.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var error = await stderr;
-        var line = error.Split('\n').FirstOrDefault(l => l.Contains("Maximum resident set size (kbytes):", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException("/usr/bin/time -v printed no peak RSS: " + error);
+        var program = Path.Combine(Path.GetDirectoryName(LauncherPath)!, ".edgeforge", "bin", "edgeforge.dll");
+        var result = await ExternalTool.RunUncheckedAsync("time", Options(environment, null), ["-v", "dotnet", program, .. arguments]);
+        var line = result.Error.Split('\n').FirstOrDefault(l => l.Contains("Maximum resident set size (kbytes):", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("/usr/bin/time -v printed no peak RSS: " + result.Error);
         var kilobytes = long.Parse(line[(line.LastIndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        return (process.ExitCode, await stdout + error, kilobytes * 1024);
+        return (result.ExitCode, result.Output + result.Error, kilobytes * 1024);
     }
 
-    /// <summary>Runs <c>edgeforge ARGS</c>; returns the exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string>? environment, string? stdin, params string[] arguments)
+    /// <summary>Runs <c>edgeforge ARGS</c> with <paramref name="stdin"/> as its input.</summary>
+    public static Task<ToolResult> RunAsync(IDictionary<string, string>? environment, string? stdin, params string[] arguments) =>
+        ExternalTool.RunUncheckedAsync(LauncherPath, Options(environment, stdin), arguments);
+
+    // The launcher builds the CLI first when its sources changed: minutes on a loaded 2-core machine.
+    private static ToolOptions Options(IDictionary<string, string>? environment, string? stdin) => new()
     {
-        var start = new System.Diagnostics.ProcessStartInfo(LauncherPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        await process.StandardInput.WriteAsync(stdin ?? "");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+        Environment = environment?.ToDictionary(),
+        Input = stdin,
+        Timeout = TimeSpan.FromMinutes(15),
+    };
 }

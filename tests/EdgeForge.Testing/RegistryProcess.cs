@@ -46,12 +46,100 @@ public sealed class RegistryProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Starts the registry on a free port. The port is free when picked but another process may take it before the
+    /// registry binds it; a start that fails so (the registry exits saying the address is in use, or the port never
+    /// becomes the registry's) is retried on a new port.
+    /// </summary>
     public static async Task<RegistryProcess> StartAsync(RegistrySettings? settings = null)
     {
         settings ??= new RegistrySettings();
-        var binary = ExternalTool.Require("docker-registry");
-        var directory = new TestDirectory();
-        var port = FreePort();
+        var failures = new List<string>();
+        for (var attempt = 1; attempt <= StartAttempts; attempt++)
+        {
+            var directory = new TestDirectory("edgeforge-registry-");
+            var port = FreePort();
+            var configPath = directory.Combine("config.yml");
+            await File.WriteAllTextAsync(configPath, Configuration(settings, directory.Combine("storage"), port));
+            var log = new System.Text.StringBuilder();
+            var process = Process.Start(ExternalTool.StartInfo("docker-registry", ["serve", configPath]))!;
+            process.OutputDataReceived += (_, e) => Append(log, e.Data);
+            process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            process.StandardInput.Close();
+            var failure = await WaitUntilServingAsync(process, port, log);
+            if (failure is null)
+            {
+                return new RegistryProcess(process, directory, port);
+            }
+
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+            process.Dispose();
+            directory.Dispose();
+            failures.Add($"port {port}: {failure.Reason}");
+            if (!failure.PortTaken)
+            {
+                break;
+            }
+        }
+
+        throw new InvalidOperationException("docker-registry did not start: " + string.Join("; ", failures));
+    }
+
+    private const int StartAttempts = 5;
+
+    /// <summary>Why a start failed, and whether it is the port race (worth another port) rather than the registry itself.</summary>
+    private sealed record StartFailure(string Reason, bool PortTaken);
+
+    private static void Append(System.Text.StringBuilder log, string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>Null once the registry itself listens on the port.</summary>
+    private static async Task<StartFailure?> WaitUntilServingAsync(Process process, int port, System.Text.StringBuilder log)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                await process.WaitForExitAsync();
+                string said;
+                lock (log)
+                {
+                    said = log.ToString();
+                }
+
+                return new StartFailure($"exited with {process.ExitCode}: {said.Trim()}", said.Contains("address already in use", StringComparison.Ordinal));
+            }
+
+            // Connecting is not enough: the process that took the port would answer too.
+            if (LoopbackListeners.Owns(process.Id, port))
+            {
+                return null;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return new StartFailure("not listening after 30 s", PortTaken: true);
+    }
+
+    private static string Configuration(RegistrySettings settings, string storage, int port)
+    {
         var config = $"""
             version: 0.1
             log:
@@ -60,7 +148,7 @@ public sealed class RegistryProcess : IAsyncDisposable
                 disabled: true
             storage:
               filesystem:
-                rootdirectory: {directory.Combine("storage")}
+                rootdirectory: {storage}
               delete:
                 enabled: true
             http:
@@ -101,36 +189,7 @@ public sealed class RegistryProcess : IAsyncDisposable
                 """;
         }
 
-        var configPath = directory.Combine("config.yml");
-        await File.WriteAllTextAsync(configPath, config);
-        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("serve");
-        start.ArgumentList.Add(configPath);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var registry = new RegistryProcess(process, directory, port);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"docker-registry exited with {process.ExitCode} at start");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return registry;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
+        return config;
     }
 
     public async ValueTask DisposeAsync()

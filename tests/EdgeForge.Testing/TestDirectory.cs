@@ -1,11 +1,11 @@
 namespace EdgeForge.Testing;
 
-/// <summary>A fresh directory under /tmp, deleted at dispose.</summary>
+/// <summary>A fresh scratch directory under /tmp, deleted at dispose.</summary>
 public sealed class TestDirectory : IDisposable
 {
-    public TestDirectory()
+    public TestDirectory(string prefix = "edgeforge-test-")
     {
-        Path = Directory.CreateTempSubdirectory("edgeforge-oci-").FullName;
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
     }
 
     public string Path { get; }
@@ -20,9 +20,11 @@ public sealed class TestDirectory : IDisposable
         }
         catch (IOException)
         {
+            // A busy mount point is unmounted by the test that made it; leftovers in /tmp are harmless.
         }
         catch (UnauthorizedAccessException)
         {
+            // A tree a test made read-only on purpose; leftovers in /tmp are harmless.
         }
     }
 }

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace EdgeForge.Testing;
+
+/// <summary>The guest CPU architecture, as OCI platforms name it.</summary>
+public enum GuestArchitecture
+{
+    Amd64,
+    Arm64,
+}
+
+/// <summary>What the virtual machine starts from before the boot medium.</summary>
+public enum Firmware
+{
+    /// <summary>SeaBIOS, QEMU's built-in PC firmware (amd64 only).</summary>
+    Bios,
+
+    /// <summary>EDK II: OVMF on amd64 (package ovmf), AAVMF on arm64 (package qemu-efi-aarch64).</summary>
+    Uefi,
+}
+
+/// <summary>One virtual machine: its architecture, firmware, memory and what it boots.</summary>
+public sealed record QemuOptions
+{
+    public GuestArchitecture Architecture { get; init; } = GuestArchitecture.Amd64;
+
+    public Firmware Firmware { get; init; } = Firmware.Bios;
+
+    public int MemoryMegabytes { get; init; } = 512;
+
+    /// <summary>An image attached as a CD-ROM and booted first (El Torito).</summary>
+    public string? Cdrom { get; init; }
+
+    /// <summary>Images attached read-only as virtio disks, in order (/dev/vda, /dev/vdb…); the first boots when there is no CD.</summary>
+    public IReadOnlyList<string> Disks { get; init; } = [];
+
+    /// <summary>A kernel booted directly (QEMU's -kernel), skipping firmware boot media.</summary>
+    public string? Kernel { get; init; }
+
+    public string? Initrd { get; init; }
+
+    public string? KernelArguments { get; init; }
+}
+
+/// <summary>
+/// QEMU with its serial console captured to a file, started with KVM when /dev/kvm is there and the guest matches the
+/// host, else with TCG; killed with its children at dispose. <see cref="WaitFor"/> watches the console for a marker
+/// with a timeout that bounds a hung boot (a loaded 2-core machine under TCG can take minutes): it asserts no speed.
+/// </summary>
+public sealed class QemuMachine : IDisposable
+{
+    private readonly Process _process;
+    private readonly TestDirectory _directory;
+    private readonly Task<string> _stderr;
+
+    private QemuMachine(Process process, TestDirectory directory, string serialLog)
+    {
+        _process = process;
+        _directory = directory;
+        SerialLog = serialLog;
+        _process.StandardInput.Close();
+        _ = _process.StandardOutput.ReadToEndAsync();
+        _stderr = _process.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>The file the guest's first serial port writes to.</summary>
+    public string SerialLog { get; }
+
+    /// <summary>Whether this machine runs under KVM: /dev/kvm exists and the guest architecture is the host's.</summary>
+    public static bool UsesKvm(GuestArchitecture architecture) =>
+        File.Exists("/dev/kvm") && RuntimeInformation.OSArchitecture == (architecture == GuestArchitecture.Arm64 ? System.Runtime.InteropServices.Architecture.Arm64 : System.Runtime.InteropServices.Architecture.X64);
+
+    public static QemuMachine Start(QemuOptions options)
+    {
+        var directory = new TestDirectory("edgeforge-qemu-");
+        try
+        {
+            var serialLog = directory.Combine("serial.log");
+            var (binary, arguments) = CommandLine(options, directory, serialLog);
+            var process = Process.Start(ExternalTool.StartInfo(binary, arguments)) ?? throw new InvalidOperationException($"{binary} did not start");
+            return new QemuMachine(process, directory, serialLog);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The last part of a console transcript, for a failure message.</summary>
+    public static string Tail(string text, int characters = 4000) => text.Length > characters ? text[^characters..] : text;
+
+    /// <summary>
+    /// Waits until a whole serial line contains one of <paramref name="markers"/>, the guest powers off, or
+    /// <paramref name="timeout"/> passes; then stops QEMU (after a moment to power off by itself: GRUB's halt and a
+    /// guest's poweroff do not always end QEMU) and returns the serial console, followed by QEMU's own error output.
+    /// </summary>
+    public string WaitFor(IReadOnlyList<string> markers, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout && !_process.WaitForExit(500))
+        {
+            if (CompleteLines(ReadSerial()).Any(line => markers.Any(m => line.Contains(m, StringComparison.Ordinal))))
+            {
+                _process.WaitForExit(2000);
+                break;
+            }
+        }
+
+        Stop();
+        return ReadSerial() + "\n[qemu stderr] " + _stderr.GetAwaiter().GetResult();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+        _directory.Dispose();
+    }
+
+    private static (string Binary, List<string> Arguments) CommandLine(QemuOptions options, TestDirectory directory, string serialLog)
+    {
+        var arm = options.Architecture == GuestArchitecture.Arm64;
+        var kvm = UsesKvm(options.Architecture);
+        var arguments = new List<string>
+        {
+            "-machine", arm ? "virt" : "pc", "-accel", kvm ? "kvm" : "tcg", "-m", options.MemoryMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none", "-serial", "file:" + serialLog,
+        };
+        if (arm || kvm)
+        {
+            // virt has no default CPU model worth booting; under KVM the host's own is the one that works.
+            arguments.AddRange(["-cpu", kvm ? "host" : "max"]);
+        }
+
+        if (options.Firmware == Firmware.Uefi)
+        {
+            var (code, vars) = UefiFirmware(options.Architecture);
+            // The variable store is written by the firmware (boot entries): each machine gets its own copy.
+            var ownVars = directory.Combine("efivars.fd");
+            File.Copy(vars, ownVars);
+            arguments.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive", $"if=pflash,format=raw,unit=1,file={ownVars}"]);
+        }
+        else if (arm)
+        {
+            throw new ArgumentException("arm64 machines boot UEFI only (AAVMF): there is no BIOS for QEMU's virt machine", nameof(options));
+        }
+
+        if (options.Cdrom is { } cdrom)
+        {
+            // The PC's IDE CD is what SeaBIOS and OVMF boot by default; virt has no IDE, so its CD sits on virtio-scsi.
+            arguments.AddRange(arm
+                ? ["-device", "virtio-scsi-pci", "-drive", $"if=none,id=cd0,file={cdrom},format=raw,media=cdrom,readonly=on", "-device", "scsi-cd,drive=cd0,bootindex=0"]
+                : ["-drive", $"file={cdrom},format=raw,media=cdrom,if=ide,index=2,readonly=on", "-boot", "d"]);
+        }
+
+        foreach (var disk in options.Disks)
+        {
+            arguments.AddRange(["-drive", $"file={disk},format=raw,if=virtio,readonly=on"]);
+        }
+
+        if (options.Kernel is { } kernel)
+        {
+            arguments.AddRange(["-kernel", kernel]);
+            if (options.Initrd is { } initrd)
+            {
+                arguments.AddRange(["-initrd", initrd]);
+            }
+
+            if (options.KernelArguments is { } append)
+            {
+                arguments.AddRange(["-append", append]);
+            }
+        }
+
+        return (arm ? "qemu-system-aarch64" : "qemu-system-x86_64", arguments);
+    }
+
+    /// <summary>The firmware code and variable-store template Debian installs for the architecture.</summary>
+    private static (string Code, string Vars) UefiFirmware(GuestArchitecture architecture)
+    {
+        var (code, vars, package) = architecture == GuestArchitecture.Arm64
+            ? ("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd", "qemu-efi-aarch64")
+            : ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", "ovmf");
+        foreach (var file in new[] { code, vars })
+        {
+            if (!File.Exists(file))
+            {
+                throw new FileNotFoundException($"{file} is missing: install {package} (scripts/test-packages.txt)");
+            }
+        }
+
+        return (code, vars);
+    }
+
+    /// <summary>The lines that have ended: a marker on a line still being written may be followed by what the test checks.</summary>
+    private static IEnumerable<string> CompleteLines(string serial) => serial.Split('\n').SkipLast(1);
+
+    private string ReadSerial()
+    {
+        if (!File.Exists(SerialLog))
+        {
+            return "";
+        }
+
+        // QEMU still has the file open for writing.
+        using var stream = new FileStream(SerialLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private void Stop()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+namespace EdgeForge.Testing;
+
+/// <summary>
+/// The test OS, from Debian packages only: the machine's linux-image-amd64 kernel in /boot, a busybox-static initramfs
+/// whose /init finds the installer medium by its label (the <c>root=live:CDLABEL=…</c> argument of the GRUB menu),
+/// mounts the ISO and <c>/rootfs.squashfs</c>, and prints <c>/config.yaml</c> and a marker from inside the SquashFS on
+/// the serial port. Built once into the <see cref="BuildCache"/>; each test gets its own copy to change.
+/// </summary>
+public static class TestOs
+{
+    public const string Marker = "edgeforge-marker: squashfs root of the EdgeForge test OS";
+
+    private static readonly string[] InitramfsModules =
+    [
+        "cdrom", "sr_mod", "ata_piix", "ata_generic", "ahci", "crc64_rocksoft_generic", "crct10dif_generic", "sd_mod",
+        "virtio_pci", "virtio_blk", "virtio_scsi", "isofs", "loop", "squashfs",
+    ];
+
+    // The init script. The installer menu sends /dev/console to tty0 on UEFI (console=tty0 comes last), so it writes to
+    // the serial port itself. It finds the medium as dmsquash-live does: by the CDLABEL of root=live:CDLABEL=…, with a
+    // scan of the block devices as the fallback (a label can take a moment to appear).
+    private const string InitScript = """
+        exec >/dev/ttyS0 2>&1
+        echo "EF-INIT-START"
+        if [ -d /sys/firmware/efi ]; then FW=UEFI; else FW=BIOS; fi
+        echo "EF-FIRMWARE=$FW"
+        echo "EF-CMDLINE=$(cat /proc/cmdline)"
+        for m in $(cat /etc/modules.load); do insmod /lib/modules/$m.ko 2>/dev/null || echo "EF-WARN insmod $m"; done
+        LABEL=$(sed -n 's/.*root=live:CDLABEL=\([^ ]*\).*/\1/p' /proc/cmdline)
+        SQUASH=$(sed -n 's/.*rd.live.squashimg=\([^ ]*\).*/\1/p' /proc/cmdline)
+        echo "EF-LABEL=$LABEL SQUASHIMG=$SQUASH"
+        DEV=""
+        i=0
+        while [ $i -lt 40 ] && [ -z "$DEV" ]; do
+          DEV=$(findfs "LABEL=$LABEL" 2>/dev/null)
+          if [ -n "$DEV" ]; then
+            mount -t iso9660 -o ro "$DEV" /mnt/iso 2>/dev/null || DEV=""
+          fi
+          if [ -z "$DEV" ]; then
+            for d in /dev/sr0 /dev/vda /dev/sda; do
+              [ -b "$d" ] || continue
+              if mount -t iso9660 -o ro "$d" /mnt/iso 2>/dev/null; then
+                if [ -f "/mnt/iso/$SQUASH" ]; then DEV=$d; break; fi
+                umount /mnt/iso
+              fi
+            done
+          fi
+          [ -n "$DEV" ] || { i=$((i+1)); sleep 0.5; }
+        done
+        if [ -z "$DEV" ]; then echo "EF-BOOT-FAIL no medium labelled $LABEL"; ls /dev; poweroff -f; fi
+        echo "EF-ISO-MOUNTED dev=$DEV"
+        echo "EF-CONFIG-BEGIN"
+        cat /mnt/iso/config.yaml
+        echo "EF-CONFIG-END"
+        if mount -t squashfs -o ro,loop "/mnt/iso/$SQUASH" /mnt/root; then
+          echo "EF-MARKER=$(cat /mnt/root/etc/edgeforge-marker)"
+        else
+          echo "EF-BOOT-FAIL squashfs"
+        fi
+        echo "EF-BOOT-OK fw=$FW"
+        sync
+        poweroff -f
+        """;
+
+    private static readonly Lazy<Task<string>> Cached = new(BuildCachedAsync);
+
+    public static string KernelVersion => HostKernel.Version;
+
+    /// <summary>
+    /// Copies the root filesystem (busybox, /etc/edgeforge-marker, a stub kairos-agent, /boot/vmlinuz-V and
+    /// /boot/initrd.img-V) into <paramref name="root"/>, which the caller may then change.
+    /// </summary>
+    public static async Task WriteRootfsAsync(string root)
+    {
+        var cached = await Cached.Value;
+        Directory.CreateDirectory(root);
+        await ExternalTool.RunAsync("cp", "-a", cached + "/.", root);
+    }
+
+    private static Task<string> BuildCachedAsync() =>
+        BuildCache.GetOrBuildAsync("test-os", [InitScript, string.Join(' ', InitramfsModules), BuildCache.Fingerprint(BusyboxRootfs.Binary), .. HostKernel.Fingerprints], async root =>
+        {
+            var version = HostKernel.Version;
+            BusyboxRootfs.Populate(root, ["etc", "boot", "proc", "sys", "dev", "tmp", "usr/bin"], ["sh"]);
+            await File.WriteAllTextAsync(Path.Combine(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+            await File.WriteAllTextAsync(Path.Combine(root, "etc", "edgeforge-marker"), Marker + "\n");
+            // A Kairos-like base: the installer image must carry the agent that installs the host (a stub here).
+            await File.WriteAllTextAsync(Path.Combine(root, "usr", "bin", "kairos-agent"), "#!/bin/sh\necho kairos-agent stub of the EdgeForge test OS \"$@\"\n");
+            File.SetUnixFileMode(Path.Combine(root, "usr", "bin", "kairos-agent"), (UnixFileMode)0x1ED);
+            File.Copy(HostKernel.ImagePath, Path.Combine(root, "boot", $"vmlinuz-{version}"));
+            var initramfs = await BusyboxInitramfs.CachedAsync(InitScript, InitramfsModules, ["run", "mnt/iso", "mnt/root"]);
+            File.Copy(initramfs, Path.Combine(root, "boot", $"initrd.img-{version}"));
+        });
+}
