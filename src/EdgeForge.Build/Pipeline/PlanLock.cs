@@ -59,7 +59,11 @@ public sealed record PlanLock
 
         try
         {
-            var lockFile = JsonSerializer.Deserialize<PlanLock>(File.ReadAllBytes(path), Json) ?? throw new JsonException("empty");
+            // Read as every input is: a regular file of bounded size (a lock is kilobytes; a FIFO or device is refused).
+            var diagnostics = new EdgeForge.Configuration.Diagnostics.DiagnosticBag();
+            var bytes = EdgeForge.Configuration.Inputs.InputFileReader.ForStandaloneFile(path).ReadBytes(path, path, diagnostics)
+                ?? throw new PlanLockException(string.Join("; ", diagnostics.Errors.Select(d => d.ToString())));
+            var lockFile = JsonSerializer.Deserialize<PlanLock>(bytes, Json) ?? throw new JsonException("empty");
             if (lockFile.Schema != CurrentSchema)
             {
                 throw new PlanLockException($"{path}: schema {lockFile.Schema} is not the one this edgeforge writes ({CurrentSchema}); rebuild without --locked");

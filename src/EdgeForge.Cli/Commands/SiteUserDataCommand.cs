@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Inputs;
 using EdgeForge.Configuration.UserData;
 using EdgeForge.DiskFormats.Iso9660;
 
@@ -28,13 +29,15 @@ internal static class SiteUserDataCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var path = parseResult.GetValue(file)!;
-            if (!File.Exists(path))
+            var diagnostics = new DiagnosticBag();
+            // Only a regular file of bounded size is read (a FIFO or /dev/zero is refused, not waited on).
+            var userData = InputFileReader.ForStandaloneFile(path).ReadBytes(path, path, diagnostics);
+            if (userData is null)
             {
-                throw new InvalidInputException($"{path}: no such file");
+                DiagnosticsReport.WriteText(parseResult.InvocationConfiguration.Error, diagnostics);
+                throw new InvalidInputException($"{path}: cannot be read as user data: " + DiagnosticsReport.Summary(diagnostics));
             }
 
-            var userData = await File.ReadAllBytesAsync(path, cancellationToken);
-            var diagnostics = new DiagnosticBag();
             UserDataValidator.Validate(Path.GetFileName(path), Encoding.UTF8.GetString(userData), diagnostics);
             DiagnosticsReport.WriteText(parseResult.InvocationConfiguration.Error, diagnostics);
             if (diagnostics.HasErrors)
@@ -45,12 +48,8 @@ internal static class SiteUserDataCommand
             byte[] meta;
             if (parseResult.GetValue(metaData) is { } metaPath)
             {
-                if (!File.Exists(metaPath))
-                {
-                    throw new InvalidInputException($"--meta-data {metaPath}: no such file");
-                }
-
-                meta = await File.ReadAllBytesAsync(metaPath, cancellationToken);
+                meta = InputFileReader.ForStandaloneFile(metaPath).ReadBytes(metaPath, "--meta-data " + metaPath, diagnostics)
+                    ?? throw new InvalidInputException(DiagnosticsReport.Summary(diagnostics));
             }
             else
             {

@@ -1,4 +1,5 @@
 using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Inputs;
 using EdgeForge.Configuration.Yaml;
 using EdgeForge.Oci.Model;
 using YamlDotNet.RepresentationModel;
@@ -36,13 +37,20 @@ public static class ClusterProfileFile
 
     public static IReadOnlyList<ClusterProfile> Read(string path, DiagnosticBag diagnostics)
     {
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !Directory.Exists(path))
         {
             diagnostics.Error(path, "no such profile file");
             return [];
         }
 
-        var stream = YamlLoader.Load(path, File.ReadAllText(path), diagnostics, "see docs/content-profiles.md for the format");
+        // Only a regular, bounded, UTF-8 file is read: a FIFO or /dev/zero named as a profile is refused, not waited on.
+        var text = InputFileReader.ForStandaloneFile(path).ReadText(path, path, diagnostics);
+        if (text is null)
+        {
+            return [];
+        }
+
+        var stream = YamlLoader.Load(path, text, diagnostics, "see docs/content-profiles.md for the format");
         if (stream is null)
         {
             return [];

@@ -206,11 +206,27 @@ public sealed class DockerConfigFile : ICredentialProvider
         }
     }
 
+    /// <summary>Docker's own files are kilobytes; 4 MiB leaves room for many registries and refuses an endless input.</summary>
+    private const long MaxConfigBytes = 4 << 20;
+
     private async Task<JsonObject> ReadAsync(CancellationToken cancellationToken)
     {
         if (!File.Exists(Path))
         {
             return new JsonObject();
+        }
+
+        // A regular file of bounded size only: a FIFO would block the read forever, a device never end.
+        var real = File.ResolveLinkTarget(Path, returnFinalTarget: true)?.FullName ?? Path;
+        var status = EdgeForge.FileTree.LinuxFileStatus.Get(real);
+        if (status.Type != EdgeForge.FileTree.LinuxFileStatus.TypeRegular)
+        {
+            throw new DockerConfigFileException(Path, "is not a regular file", "point DOCKER_CONFIG at a directory holding a config.json file");
+        }
+
+        if (status.Size > MaxConfigBytes)
+        {
+            throw new DockerConfigFileException(Path, $"is {status.Size:N0} bytes, more than the {MaxConfigBytes:N0} a credentials file needs", "check DOCKER_CONFIG");
         }
 
         var bytes = await File.ReadAllBytesAsync(Path, cancellationToken).ConfigureAwait(false);
