@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Cli.Tests;
@@ -243,41 +241,7 @@ public sealed class HostileProjectTests
         }
     }
 
-    private static void Replace(string path, string kind)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
-        {
-            File.Delete(path);
-        }
-
-        switch (kind)
-        {
-            case "fifo":
-                Mkfifo(path, 0x1B6).ShouldBe(0);
-                break;
-            case "socket":
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                socket.Bind(new UnixDomainSocketEndPoint(path));
-                lock (BoundSockets)
-                {
-                    // Disposing a bound socket removes its file: keep it until the run ends.
-                    BoundSockets.Add(socket);
-                }
-
-                break;
-            case "directory":
-                Directory.CreateDirectory(path);
-                File.WriteAllText(Path.Combine(path, "inside"), "x");
-                break;
-            case "dangling link":
-                File.CreateSymbolicLink(path, "absent-" + Path.GetFileName(path));
-                break;
-            default:
-                File.CreateSymbolicLink(path, "/dev/zero");
-                break;
-        }
-    }
+    private static void Replace(string path, string kind) => EdgeForge.Testing.SpecialFiles.Create(path, kind);
 
     /// <summary>Every entry below a directory with its type, size and modification time: what "nothing was written" compares.</summary>
     internal static List<string> Snapshot(string directory) =>
@@ -298,8 +262,4 @@ public sealed class HostileProjectTests
         }
     }
 
-    private static readonly List<Socket> BoundSockets = [];
-
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int Mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Cli.Tests;
@@ -64,21 +63,8 @@ public sealed class HostileStandaloneInputTests
         return path;
     }
 
-    private static void MakeSpecial(string path, string kind)
-    {
-        if (kind == "fifo")
-        {
-            Mkfifo(path, 0x1B6).ShouldBe(0);
-        }
-        else
-        {
-            File.CreateSymbolicLink(path, kind);
-        }
-    }
+    private static void MakeSpecial(string path, string kind) => SpecialFiles.Create(path, kind);
 
     /// <summary>A hang is the failure these cases guard against: it must end in a clear answer, quickly.</summary>
     private static async Task<CliResult> WithTimeout(Task<CliResult> run) => await run.WaitAsync(TimeSpan.FromSeconds(30));
-
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int Mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 }

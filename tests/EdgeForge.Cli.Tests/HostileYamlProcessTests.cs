@@ -157,7 +157,7 @@ public sealed class HostileYamlProcessTests
         output.ShouldNotContain("internal error", Case.Sensitive, name);
         output.ShouldNotContain("   at ");
         exitCode.ShouldBe(1, output);
-        output.ShouldContain($"cannot update {home.Combine("config.json")}: {home.Combine("config.json")}: ");
+        output.ShouldContain($"edgeforge: {home.Combine("config.json")}: ");
         File.ReadAllText(home.Combine("config.json")).ShouldBe(before);
         Directory.GetFiles(home.Path).ShouldBe([home.Combine("config.json")]);
     }

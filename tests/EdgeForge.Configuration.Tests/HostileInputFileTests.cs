@@ -1,9 +1,9 @@
-using System.Net.Sockets;
 using EdgeForge.Configuration.Arguments;
 using EdgeForge.Configuration.Diagnostics;
 using EdgeForge.Configuration.Inputs;
 using EdgeForge.Configuration.Kubernetes;
 using EdgeForge.Configuration.Planning;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Configuration.Tests;
 
@@ -267,48 +267,5 @@ public sealed class HostileInputFileTests
     private static Task<ProjectLoadResult> Load(TestProject project) =>
         Task.Run(() => ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null }));
 
-    private static readonly List<Socket> BoundSockets = [];
-
-    internal static void MakeSpecial(string path, string kind)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
-
-        switch (kind)
-        {
-            case "fifo":
-                if (Mkfifo(path, 0x1B6) != 0)
-                {
-                    throw new IOException("mkfifo failed for " + path);
-                }
-
-                break;
-            case "socket":
-                // .NET removes the socket file when the bound socket is disposed: keep it for the life of the test run.
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                socket.Bind(new UnixDomainSocketEndPoint(path));
-                lock (BoundSockets)
-                {
-                    BoundSockets.Add(socket);
-                }
-
-                break;
-            case "directory":
-                Directory.CreateDirectory(path);
-                break;
-            case "dangling link":
-                File.CreateSymbolicLink(path, path + ".absent");
-                break;
-            case "link loop":
-                File.CreateSymbolicLink(path, Path.GetFileName(path) + ".other");
-                File.CreateSymbolicLink(path + ".other", Path.GetFileName(path));
-                break;
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int Mkfifo([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int mode);
+    internal static void MakeSpecial(string path, string kind) => SpecialFiles.Create(path, kind);
 }

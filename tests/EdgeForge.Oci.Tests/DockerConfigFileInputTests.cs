@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using EdgeForge.Oci.Registry;
 using EdgeForge.Testing;
 
@@ -14,14 +13,7 @@ public sealed class DockerConfigFileInputTests
     {
         using var work = new TestDirectory();
         var path = work.Combine("config.json");
-        if (kind == "fifo")
-        {
-            Mkfifo(path, 0x1B6).ShouldBe(0);
-        }
-        else
-        {
-            File.CreateSymbolicLink(path, kind);
-        }
+        SpecialFiles.Create(path, kind);
 
         var read = new DockerConfigFile(path).GetCredentialAsync("registry.example.com").WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -30,6 +22,4 @@ public sealed class DockerConfigFileInputTests
         error.Message.ShouldContain("not a regular file");
     }
 
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int Mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 }
