@@ -101,7 +101,7 @@ internal static class ContentCommands
                         SigningKey = key,
                         ExistingBundles = existingBundles,
                         Log = stages.Message,
-                        Progress = new Progress(stages),
+                        Progress = new StageProgress(stages),
                     }, cancellationToken);
                     stages.End();
                 }
@@ -134,7 +134,7 @@ internal static class ContentCommands
     }
 
     /// <summary>Synchronous on purpose: <see cref="Progress{T}"/> would post to the thread pool and reorder stages.</summary>
-    private sealed class Progress(StageSequence<ContentBundleStage> stages) : IProgress<ContentBundleProgress>
+    private sealed class StageProgress(StageSequence<ContentBundleStage> stages) : IProgress<ContentBundleProgress>
     {
         public void Report(ContentBundleProgress value) => stages.Report(value.Stage, value.Bytes, value.Total);
     }
