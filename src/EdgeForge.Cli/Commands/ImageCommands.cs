@@ -56,12 +56,13 @@ internal static class ImageCommands
             var asJson = parseResult.GetValue(json);
             var output = parseResult.InvocationConfiguration.Output;
             CopyResult result;
+            // Opened before the step starts: a source that does not exist is invalid input, not a failed copy.
+            await using var src = OpenSource(from, client);
+            await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
             using (var observer = BuildProgress.Create(output, parseResult.InvocationConfiguration.Error, asJson))
             {
                 result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", async scope =>
                 {
-                    await using var src = OpenSource(from, client);
-                    await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
                     return await ImageCopier.CopyAsync(src, dst, new CopyOptions
                     {
                         AllPlatforms = parseResult.GetValue(all),
