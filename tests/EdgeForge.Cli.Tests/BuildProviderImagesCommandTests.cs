@@ -70,4 +70,22 @@ public sealed class BuildProviderImagesCommandTests
         result.Error.ShouldContain("not built by this version");
         Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
     }
+
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("plan")]
+    [InlineData("build iso")]
+    [InlineData("build all")]
+    public async Task TWO_NODE_is_refused_by_every_command_not_only_the_provider_build(string command)
+    {
+        using var project = new ValidProject();
+        project.AppendArg("TWO_NODE=true");
+
+        var result = await CliResult.RunAsync([.. command.Split(' '), project.Directory]);
+
+        result.ShouldNotCrash();
+        result.ExitCode.ShouldBe(2, result.All);
+        result.All.ShouldContain("TWO_NODE");
+        Directory.Exists(Path.Combine(project.Directory, "build")).ShouldBeFalse();
+    }
 }
