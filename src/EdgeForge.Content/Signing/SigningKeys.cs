@@ -40,12 +40,38 @@ public sealed class SigningKeys
         """;
 
     /// <summary>Writes the three files into <paramref name="directory"/>; the private key is readable by its owner only.</summary>
+    /// <summary>
+    /// Writes the three files as a set: all to temporary names first (the private key 0600 from its first byte), renamed
+    /// into place only when every one is complete — a full or read-only disk leaves neither half a pair nor a temporary file.
+    /// </summary>
     public void WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
-        Write(Path.Combine(directory, PrivateKeyFile), PrivateKeyPem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Write(Path.Combine(directory, PublicKeyFile), PublicKeyPem, null);
-        Write(Path.Combine(directory, EdgeCustomConfigFile), EdgeCustomConfigYaml(), null);
+        var files = new (string Path, string Content, UnixFileMode? Mode)[]
+        {
+            (Path.Combine(directory, PrivateKeyFile), PrivateKeyPem, UnixFileMode.UserRead | UnixFileMode.UserWrite),
+            (Path.Combine(directory, PublicKeyFile), PublicKeyPem, null),
+            (Path.Combine(directory, EdgeCustomConfigFile), EdgeCustomConfigYaml(), null),
+        };
+        try
+        {
+            foreach (var (path, content, mode) in files)
+            {
+                WriteTemporary(path + ".tmp", content, mode);
+            }
+
+            foreach (var (path, _, _) in files)
+            {
+                File.Move(path + ".tmp", path, overwrite: true);
+            }
+        }
+        finally
+        {
+            foreach (var (path, _, _) in files)
+            {
+                File.Delete(path + ".tmp");
+            }
+        }
     }
 
     /// <summary>Loads an RSA private key from PEM (PKCS#1 or PKCS#8), or explains why it cannot.</summary>
@@ -90,17 +116,13 @@ public sealed class SigningKeys
         return PublicKeyFromPem(pem, path);
     }
 
-    private static void Write(string path, string content, UnixFileMode? mode)
+    private static void WriteTemporary(string temporary, string content, UnixFileMode? mode)
     {
-        var temporary = path + ".tmp";
-        using (var stream = mode is { } m
-                   ? new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = m })
-                   : new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        {
-            stream.Write(Encoding.ASCII.GetBytes(content));
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        using var stream = mode is { } m
+            ? new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = m })
+            : new FileStream(temporary, FileMode.Create, FileAccess.Write);
+        stream.Write(Encoding.ASCII.GetBytes(content));
+        stream.Flush(flushToDisk: true);
     }
 }
 
