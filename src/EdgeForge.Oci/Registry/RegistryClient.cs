@@ -46,16 +46,41 @@ public sealed class RegistryClient : IDisposable
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateServerCertificate },
         };
         // Token requests get retries but, of course, not the authentication handler itself.
-        _tokenTransport = new HttpMessageInvoker(new RegistryRetryHandler(_options.Retry) { InnerHandler = sockets }, disposeHandler: false);
+        // Silence is bounded under the retries: a registry that stops answering is retried, then reported.
+        var silenceBounded = new RegistryTimeoutHandler(_options.IdleTimeout) { InnerHandler = sockets };
+        _tokenTransport = new HttpMessageInvoker(new RegistryRetryHandler(_options.Retry) { InnerHandler = silenceBounded }, disposeHandler: false);
         var chain = new RegistryRetryHandler(_options.Retry)
         {
-            InnerHandler = new RegistryAuthenticationHandler(_options.Credentials, _tokenTransport) { InnerHandler = sockets },
+            InnerHandler = new RegistryAuthenticationHandler(_options.Credentials, _tokenTransport) { InnerHandler = silenceBounded },
         };
         _http = new HttpClient(chain, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("edgeforge", "1.0"));
     }
 
     public RegistryClientOptions Options => _options;
+
+    /// <summary>
+    /// A small body (a manifest, an error) read whole but never past <paramref name="limit"/>: Content-Length may be
+    /// absent (chunked) or false, and an endless body must end in an error, not in all the memory there is.
+    /// </summary>
+    internal static async Task<byte[]> ReadBoundedAsync(HttpContent content, long limit, string what, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw new InvalidDataException($"{what} is larger than {limit} bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
 
     /// <summary>Checks that the registry speaks the v2 API (GET /v2/, distribution-spec "Determining support").</summary>
     public async Task PingAsync(string registry, CancellationToken cancellationToken = default)
@@ -154,7 +179,7 @@ public sealed class RegistryClient : IDisposable
             throw new InvalidDataException($"manifest {repository.Name}:{identifier} is larger than {limit} bytes");
         }
 
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadBoundedAsync(response.Content, limit, $"manifest {repository.Name}:{identifier}", cancellationToken).ConfigureAwait(false);
         // Content-Type is the manifest's media type (distribution-spec "Pulling manifests"); the body's own
         // mediaType field settles it when the server sends something generic.
         var headerType = response.Content.Headers.ContentType?.MediaType;

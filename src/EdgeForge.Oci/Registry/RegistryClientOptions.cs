@@ -28,6 +28,12 @@ public sealed record RegistryClientOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The longest a registry may stay silent: before its response headers, or between two reads of a body. A transfer
+    /// that keeps moving is never cut, however long it takes (<see cref="RegistryTimeoutHandler"/>).
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Registry remapping and mirrors (containers-registries.conf(5)): pulls try the mirrors of a reference's
     /// <c>[[registry]]</c> table in order, then its location; pushes go to the location. A table or mirror marked
     /// <c>insecure</c> is treated like an entry of <see cref="InsecureRegistries"/>.

@@ -20,8 +20,8 @@ public class RegistryException(string message, HttpStatusCode statusCode, IReadO
         var details = new List<string>();
         try
         {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            if (body.Length is > 0 and < 65536)
+            var body = await RegistryClient.ReadBoundedAsync(response.Content, 65535, what + ": the error body", cancellationToken).ConfigureAwait(false);
+            if (body.Length > 0)
             {
                 using var document = JsonDocument.Parse(body);
                 if (document.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
@@ -36,9 +36,9 @@ public class RegistryException(string message, HttpStatusCode statusCode, IReadO
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
         {
-            // Not a distribution-spec error body (a proxy's HTML page, say); the status code says enough.
+            // Not a distribution-spec error body (a proxy's HTML page, an endless or stalled body); the status code says enough.
         }
 
         var status = $"HTTP {(int)response.StatusCode}";
