@@ -1,3 +1,4 @@
+using EdgeForge.Configuration.Inputs;
 using EdgeForge.Configuration.Planning;
 using YamlDotNet.RepresentationModel;
 
@@ -151,6 +152,49 @@ public sealed class ProjectLoaderTests
 
         result.Plan!.Inputs.ContentBundles.ShouldHaveSingleItem().DisplayName.ShouldBe("content-site1/core.tar");
         result.Diagnostics.Warnings.ShouldContain(d => d.File == "content-site1/core.iso" && d.Message.Contains("not embedded", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_cluster_definition_that_expands_without_bound_is_refused_after_a_bounded_read()
+    {
+        using var project = new TestProject().With(".arg", "IMAGE_REGISTRY=r.example.com\nCLUSTERCONFIG=spc.tgz\n").WithFixture("seed/basic-user-data", "user-data");
+        // One tar entry of zeros a little larger than the bound: about a megabyte compressed.
+        using (var file = File.Create(Path.Combine(project.Directory, "spc.tgz")))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            var size = ProjectInputs.MaxClusterConfigExpansion + (1 << 20);
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "bomb") { DataStream = new ZeroStream(size) });
+        }
+
+        var result = ProjectLoader.Load(project.Directory, Options());
+
+        result.Diagnostics.Errors.ShouldContain(d => d.File == "spc.tgz" && d.Message.Contains("expands to more than", StringComparison.Ordinal));
+    }
+
+    /// <summary>Zeros of a given length, without holding them (seekable, as TarWriter wants a data stream's length).</summary>
+    private sealed class ZeroStream(long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => _position = value; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - _position);
+            Array.Clear(buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static void WriteTarGz(string path)

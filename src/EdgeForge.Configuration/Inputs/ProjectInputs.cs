@@ -213,6 +213,9 @@ public static partial class ProjectInputs
     /// <c>CLUSTERCONFIG</c> must be a gzip-compressed tar. A missing file is a warning, not an error: CanvOS's own
     /// template sets <c>CLUSTERCONFIG=spc.tgz</c> and embeds it only if it exists.
     /// </summary>
+    /// <summary>A cluster definition is kilobytes to a few MiB of YAML and manifests; past this it is not one.</summary>
+    public const long MaxClusterConfigExpansion = 1L << 30;
+
     public static ClusterConfigFile? ClusterConfig(InputFileReader inputs, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
         var path = Path.Combine(inputs.ProjectDirectory, relativePath);
@@ -241,7 +244,9 @@ public static partial class ProjectInputs
 
             file.Position = 0;
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
+            // Every entry is read to check it; a gzip bomb must cost a bounded amount of work, not its expanded size.
+            using var bounded = new ExpansionLimitStream(gzip, MaxClusterConfigExpansion, relativePath);
+            using var tar = new TarReader(bounded);
             var entries = 0;
             while (tar.GetNextEntry() is not null)
             {
@@ -340,4 +345,30 @@ public static partial class ProjectInputs
     }
 
     internal static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
+}
+
+/// <summary>Reads through to <c>inner</c> and fails once more than <c>limit</c> bytes came out (decompression bombs).</summary>
+internal sealed class ExpansionLimitStream(Stream inner, long limit, string display) : Stream
+{
+    private long _read;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        _read += read;
+        return _read > limit ? throw new InvalidDataException($"{display} expands to more than {limit:N0} bytes") : read;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
