@@ -77,17 +77,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
     private StepScope? _stage;
 
-    private void Log(string message)
-    {
-        if (_stage is { } stage)
-        {
-            stage.Message(message);
-        }
-        else
-        {
-            options.Observer.OnEvent(new BuildEvent(DateTimeOffset.UtcNow, options.StepName, BuildEventKind.Message, message));
-        }
-    }
+    private void Log(string message) => StepScope.Message(options.Observer, _stage, options.StepName, message);
 
     /// <summary>Runs one stage of the ISO as a step of its own (started, progress, finished or failed).</summary>
     private async Task<T> StageAsync<T>(string name, string title, Func<StepScope, Task<T>> work, Func<T, string?>? summary = null)

@@ -150,17 +150,7 @@ public sealed class BuildContext
         set => CurrentScope.Value = value;
     }
 
-    public void Log(string message)
-    {
-        if (Scope is { } scope)
-        {
-            scope.Message(message);
-        }
-        else
-        {
-            Emit(new BuildEvent(DateTimeOffset.UtcNow, "build", BuildEventKind.Message, message));
-        }
-    }
+    public void Log(string message) => StepScope.Message(Options.Observer, Scope, "build", message);
 
     /// <summary>Starts a step on this logical thread (its messages and progress are attributed to it until the next).</summary>
     public StepScope StartStep(string name, string? title) => Scope = StepScope.Start(Options.Observer, name, title);

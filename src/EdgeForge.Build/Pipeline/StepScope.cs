@@ -71,6 +71,19 @@ public sealed class StepScope : ITransferProgress, IProgress<SquashFsProgress>, 
 
     public void Message(string text) => _observer.OnEvent(new BuildEvent(DateTimeOffset.UtcNow, Name, BuildEventKind.Message, text));
 
+    /// <summary>A message of the running stage <paramref name="current"/>, or, between stages, of the enclosing step <paramref name="step"/>.</summary>
+    public static void Message(IBuildObserver observer, StepScope? current, string step, string text)
+    {
+        if (current is null)
+        {
+            observer.OnEvent(new BuildEvent(DateTimeOffset.UtcNow, step, BuildEventKind.Message, text));
+        }
+        else
+        {
+            current.Message(text);
+        }
+    }
+
     /// <summary>Absolute progress: <paramref name="bytes"/> done of <paramref name="total"/> (null: not known).</summary>
     public void Report(long bytes, long? total)
     {
@@ -215,14 +228,7 @@ public sealed class StageSequence<TStage>(IBuildObserver observer, string parent
             current = _current;
         }
 
-        if (current is null)
-        {
-            observer.OnEvent(new BuildEvent(DateTimeOffset.UtcNow, parent, BuildEventKind.Message, text));
-        }
-        else
-        {
-            current.Message(text);
-        }
+        StepScope.Message(observer, current, parent, text);
     }
 
     /// <summary>Ends the last stage: finished, or failed with <paramref name="failure"/>.</summary>

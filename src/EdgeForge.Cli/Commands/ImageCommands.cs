@@ -57,20 +57,17 @@ internal static class ImageCommands
             var output = parseResult.InvocationConfiguration.Output;
             CopyResult result;
             // Opened before the step starts: a source that does not exist is invalid input, not a failed copy.
-            await using var src = OpenSource(from, client);
+            await using var src = from.OpenSource(client);
             await using var dst = to.OpenDestination(client, parseResult.GetValue(parallel));
             using (var observer = BuildProgress.Create(output, parseResult.InvocationConfiguration.Error, asJson))
             {
-                result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", async scope =>
+                result = await StepScope.RunAsync(observer, "copy", $"{from} → {to}", scope => ImageCopier.CopyAsync(src, dst, new CopyOptions
                 {
-                    return await ImageCopier.CopyAsync(src, dst, new CopyOptions
-                    {
-                        AllPlatforms = parseResult.GetValue(all),
-                        Platform = wanted,
-                        MaxParallelBlobs = parseResult.GetValue(parallel),
-                        Progress = scope,
-                    }, cancellationToken);
-                }, copied => $"{copied.ManifestDigest}: {copied.BlobsTransferred} blobs transferred, {copied.BlobsSkipped} already present");
+                    AllPlatforms = parseResult.GetValue(all),
+                    Platform = wanted,
+                    MaxParallelBlobs = parseResult.GetValue(parallel),
+                    Progress = scope,
+                }, cancellationToken), copied => $"{copied.ManifestDigest}: {copied.BlobsTransferred} blobs transferred, {copied.BlobsSkipped} already present");
             }
 
             await output.WriteLineAsync(asJson
@@ -97,7 +94,7 @@ internal static class ImageCommands
             var wanted = ParsePlatform(parseResult.GetValue(platform));
             var output = parseResult.InvocationConfiguration.Output;
             using var client = registry.CreateClient(parseResult);
-            await using var source = OpenSource(location, client);
+            await using var source = location.OpenSource(client);
             var root = await source.GetManifestAsync(cancellationToken);
             if (parseResult.GetValue(raw))
             {
@@ -193,7 +190,6 @@ internal static class ImageCommands
 
     private static ImageLocation ParseLocation(string value, string what) => CommandLineValues.Parse(what, value, ImageLocation.Parse);
 
-    private static IImageSource OpenSource(ImageLocation location, RegistryClient client) => location.OpenSource(client);
 
     private static IEnumerable<KeyValuePair<string, string>> Pairs(string[]? values, string option)
     {
