@@ -126,6 +126,28 @@ public static partial class CanvosFiles
         return tree;
     }
 
+    /// <summary>The one Palette binary a Trusted Boot installer keeps in /opt/spectrocloud/bin (CanvOS iso-image, IS_UKI=true).</summary>
+    public const string TrustedBootKeptAgentBinary = "agent-provider-stylus";
+
+    /// <summary>
+    /// CanvOS's iso-image for IS_UKI=true, after the stylus framework: <c>find /opt/spectrocloud/bin/. ! -name
+    /// agent-provider-stylus -type f -exec rm -f {} +</c> and <c>rm -f /usr/bin/luet</c>, as whiteouts over
+    /// <paramref name="imageBelow"/>. The unified kernel image carries the whole installer in its initrd, so what the
+    /// installed host gets from the ISO's stylus package is not duplicated there.
+    /// </summary>
+    public static InMemoryFileTreeSource TrustedBootPruning(IReadOnlyList<FileTreeEntry> imageBelow)
+    {
+        var tree = new InMemoryFileTreeSource();
+        foreach (var entry in imageBelow.Where(e => e.Kind is FileTreeEntryKind.RegularFile or FileTreeEntryKind.Hardlink &&
+                                                     (e.Path.StartsWith("opt/spectrocloud/bin/", StringComparison.Ordinal) && e.Name != TrustedBootKeptAgentBinary || e.Path == "usr/bin/luet"))
+                     .OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            tree.AddFile(entry.ParentPath + "/.wh." + entry.Name, [], mode: 0);
+        }
+
+        return tree;
+    }
+
     /// <summary>
     /// The systemd version of an image, read statically: systemd ships its private library as
     /// <c>libsystemd-shared-VERSION.so</c> (meson.build of systemd: <c>libsystemd-shared-{project_major_version}</c>),

@@ -7,7 +7,7 @@ namespace EdgeForge.Build.Pipeline;
 
 /// <summary>
 /// CanvOS's <c>iso-image</c> target as layers, on the common layers: the whole stylus framework image at <c>/</c>
-/// (the Palette agent and its services), the project's <c>overlay/files/</c>, <c>local-ui.tar</c> unpacked into
+/// (the Palette agent and its services; for Trusted Boot, pruned to the stylus agent provider), the project's <c>overlay/files/</c>, <c>local-ui.tar</c> unpacked into
 /// <c>/opt/spectrocloud</c> (build-iso), and the clean-up. The result must be able to install a host: it is checked for
 /// the Kairos agent before the ISO is written.
 /// </summary>
@@ -22,6 +22,12 @@ internal sealed class InstallerComposer(BuildContext build)
         var stylus = build.StylusFramework ?? throw new InvalidOperationException("pin-upstreams did not pin the stylus framework image");
         await chain.AddAsync($"COPY +stylus-image/ / ({stylus.Reference})", $"stylus-installer\n{stylus.Digest}",
             async () => await ImageFileTree.LoadAsync(stylus.Image, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+        if (plan.Settings.TrustedBoot is not null)
+        {
+            await chain.AddAsync("RUN find /opt/spectrocloud/bin/. ! -name 'agent-provider-stylus' -type f -exec rm -f {} + && rm -f /usr/bin/luet", "trusted-boot-pruning",
+                async () => CanvosFiles.TrustedBootPruning((await ImageFileTree.LoadAsync(chain.Image, cancellationToken).ConfigureAwait(false)).Entries), cancellationToken).ConfigureAwait(false);
+        }
 
         var overlay = Path.Combine(plan.ProjectDirectory, "overlay", "files");
         if (Directory.Exists(overlay))

@@ -126,6 +126,10 @@ internal static class BuildCommands
         if (provider is not null)
         {
             CheckJobs(parseResult, provider);
+            if (BuildRefusals.ProviderImages(plan.Settings) is { } refusal)
+            {
+                throw new InvalidInputException($".arg: IS_UKI: {refusal} (use build iso)");
+            }
         }
 
         if (iso is not null)

@@ -55,6 +55,12 @@ public sealed record BuildArgumentDefinition(
     public string? UnusedBecause { get; init; }
 
     /// <summary>
+    /// The boolean key that switches on the feature this key configures (<c>IS_UKI</c> for <c>CMDLINE</c>): setting this
+    /// key while that one is false is a warning, since it then has no effect.
+    /// </summary>
+    public string? OnlyWith { get; init; }
+
+    /// <summary>
     /// A key CanvOS only passes to the project's Dockerfile as a build argument: it acts only when the Dockerfile's
     /// customisations declare <c>ARG KEY</c>, and setting it otherwise is a warning.
     /// </summary>
@@ -153,15 +159,26 @@ public static class BuildArgumentCatalog
             DockerfileOnly = true,
         },
 
-        new("IS_UKI", "false", "`false` (Trusted Boot builds are a later phase)", "Build unified kernel images for Trusted Boot."),
-        new("MY_ORG", "", "text", "Organisation name in Secure Boot keys.") { OnlyFor = TrustedBoot },
-        new("UKI_BRING_YOUR_OWN_KEYS", "false", "`true`, `false`", "Use your own Secure Boot keys.") { OnlyFor = TrustedBoot },
-        new("INCLUDE_MS_SECUREBOOT_KEYS", "true", "`true`, `false`", "Add Microsoft's Secure Boot certificates.") { OnlyFor = TrustedBoot },
-        new("AUTO_ENROLL_SECUREBOOT_KEYS", "false", "`true`, `false`", "Enrol keys on devices in Setup Mode.") { OnlyFor = TrustedBoot },
-        new("CMDLINE", "stylus.registration", "kernel command line words", "Extra kernel command line of the unified kernel image.") { OnlyFor = TrustedBoot },
-        new("BRANDING", "Palette eXtended Kubernetes Edge", "text", "Boot menu branding of the unified kernel image.") { OnlyFor = TrustedBoot },
-        new("EFI_MAX_SIZE", "2048", "MiB", "Size check of the EFI system partition.") { OnlyFor = TrustedBoot },
-        new("EFI_IMG_SIZE", "2200", "MiB", "Size check of the EFI system partition image.") { OnlyFor = TrustedBoot },
+        new("IS_UKI", "false", "`true`, `false`",
+            "Trusted Boot: the installer ISO boots a signed unified kernel image through systemd-boot (docs/trusted-boot.md); needs the keys in `secure-boot/` (`edgeforge keys secureboot`)."),
+        new("MY_ORG", "ACME Corp", "text", "Organisation name in Secure Boot keys.")
+        {
+            UnusedBecause = KeyGeneration("--org"),
+        },
+        new("UKI_BRING_YOUR_OWN_KEYS", "false", "`true`, `false`", "Use your own Secure Boot keys.")
+        {
+            UnusedBecause = KeyGeneration("--bring-your-own DIR"),
+        },
+        new("INCLUDE_MS_SECUREBOOT_KEYS", "true", "`true`, `false`", "Add Microsoft's Secure Boot certificates.")
+        {
+            UnusedBecause = KeyGeneration("--include-ms-keys / --no-ms-keys"),
+        },
+        new("AUTO_ENROLL_SECUREBOOT_KEYS", "false", "`true`, `false`",
+            "`true`: systemd-boot enrols the keys by itself on a machine in Setup Mode (`secure-boot-enroll force`); `false`: CanvOS's default (`if-safe`).") { OnlyWith = TrustedBootKey },
+        new("CMDLINE", "stylus.registration", "kernel command line words", "Appended to the unified kernel image's command line (`--extend-cmdline`).") { OnlyWith = TrustedBootKey },
+        new("BRANDING", "Palette eXtended Kubernetes Edge", "text", "Title of the systemd-boot menu entry.") { OnlyWith = TrustedBootKey },
+        new("EFI_MAX_SIZE", "2048", "MiB", "Largest unified kernel image the build accepts (the largest file the target firmware was checked to load).") { OnlyWith = TrustedBootKey },
+        new("EFI_IMG_SIZE", "2200", "MiB", "Largest EFI system partition the build accepts.") { OnlyWith = TrustedBootKey },
         new("IS_MAAS", "false", "`false` (MAAS images are not built)", "Build a MAAS disk image.") { OnlyFor = "MAAS image builds", RefusedWhenTrue = true },
         new("INSTALL_NVIDIA_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
             "Pre-install NVIDIA drivers. Mutually exclusive with `INSTALL_AMD_GPU_DRIVERS`."),
@@ -181,8 +198,9 @@ public static class BuildArgumentCatalog
         new("SQUASHFS_COMPRESSION", "zstd:3", "`zstd[:1-22]`, `gzip[:1-9]`", "Compressor and level of the ISO's `rootfs.squashfs`.",
             BuildArgumentOrigin.EdgeForge),
 
-        Ignored("ENROLL_SPECTRO_EXTENSION_CERT", "true", TrustedBoot),
-        Ignored("SPECTRO_EXTENSION_CERT_IMAGE", "us-east1-docker.pkg.dev/spectro-images/dev/arun/sysext/palette-sysext-cert:latest", TrustedBoot),
+        Unused("ENROLL_SPECTRO_EXTENSION_CERT", "true", KeyGeneration("--exported-keys DIR (its db file: the extension certificate's signature list)")),
+        Unused("SPECTRO_EXTENSION_CERT_IMAGE", "us-east1-docker.pkg.dev/spectro-images/dev/arun/sysext/palette-sysext-cert:latest",
+            KeyGeneration("--exported-keys DIR (its db file: the extension certificate's signature list)")),
         Ignored("MAAS_IMAGE_NAME", "kairos-ubuntu-maas", "MAAS image builds"),
         Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachments") with { RefusedWhenTrue = true },
         Ignored("NVIDIA_DRIVER_BRANCH", "580", Nvidia),
@@ -214,7 +232,10 @@ public static class BuildArgumentCatalog
         Internal("IMAGE_PATH", "the provider image name, which edgeforge forms itself (EDGEFORGE.md §4)"),
     ];
 
-    private const string TrustedBoot = "Trusted Boot (IS_UKI) builds";
+    private const string TrustedBootKey = "IS_UKI";
+
+    private static string KeyGeneration(string option) =>
+        $"it is an option of Secure Boot key generation (CanvOS +uki-genkey), which is `edgeforge keys secureboot {option}`; the build reads the keys from secure-boot/";
     private const string Nvidia = "NVIDIA driver pre-install";
     private const string Amd = "AMD driver pre-install";
 

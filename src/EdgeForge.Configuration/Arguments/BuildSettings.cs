@@ -87,4 +87,19 @@ public sealed record BuildSettings
     public string? BootAssets { get; init; }
     public string? BaseImageMirror { get; init; }
     public required SquashFsCompression SquashFsCompression { get; init; }
+
+    /// <summary><c>IS_UKI=true</c>: the Trusted Boot build and its settings; null for the standard build.</summary>
+    public TrustedBootSettings? TrustedBoot { get; init; }
+}
+
+/// <summary>
+/// What shapes a Trusted Boot installer (CanvOS's <c>+build-uki-iso</c>): whether systemd-boot enrols the keys by itself
+/// (<c>AUTO_ENROLL_SECUREBOOT_KEYS</c>), the command line appended to the image's (<c>CMDLINE</c>), the menu title
+/// (<c>BRANDING</c>), and the size limits of the unified kernel image and its partition (<c>EFI_MAX_SIZE</c>,
+/// <c>EFI_IMG_SIZE</c>, MiB).
+/// </summary>
+public sealed record TrustedBootSettings(bool AutoEnrollKeys, string ExtraCommandLine, string Branding, int EfiMaxSizeMiB, int EfiImageSizeMiB)
+{
+    /// <summary>Where CanvOS keeps the key set (<c>+uki-genkey</c> saves it there; <c>+build-uki-iso</c> copies it from there).</summary>
+    public const string KeysDirectory = "secure-boot";
 }

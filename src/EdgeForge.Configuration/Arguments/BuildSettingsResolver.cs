@@ -102,6 +102,7 @@ public sealed partial class BuildSettingsResolver
             BootAssets = Optional("BOOT_ASSETS"),
             BaseImageMirror = BaseImageMirror(),
             SquashFsCompression = SquashFsCompression(),
+            TrustedBoot = TrustedBoot(),
             SpectroPubRepo = Registry("SPECTRO_PUB_REPO"),
             SpectroLuetRepo = Registry("SPECTRO_LUET_REPO"),
             KairosBaseImageUrl = Registry("KAIROS_BASE_IMAGE_URL"),
@@ -287,6 +288,11 @@ public sealed partial class BuildSettingsResolver
             Warning("ARCH", isoRefusal, "provider images are built for any ARCH; build iso and build all refuse this one");
         }
 
+        if (Planning.BuildRefusals.ProviderImages(settings) is { } providerRefusal)
+        {
+            Warning("IS_UKI", providerRefusal, "build iso builds the Trusted Boot installer; build provider-images and build all refuse");
+        }
+
         var nvidia = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);
         var amd = Bool("INSTALL_AMD_GPU_DRIVERS", false);
         if (nvidia && amd)
@@ -299,18 +305,6 @@ public sealed partial class BuildSettingsResolver
             var key = nvidia ? "INSTALL_NVIDIA_GPU_DRIVERS" : "INSTALL_AMD_GPU_DRIVERS";
             Error(key, "GPU driver pre-install is not supported by this version of edgeforge; the images would ship without drivers",
                 $"set {key}=false, or add the drivers with RUN lines in the Dockerfile");
-        }
-
-        // The Secure Boot options only matter to Trusted Boot builds, but a typo in their values is still a typo.
-        foreach (var key in new[] { "UKI_BRING_YOUR_OWN_KEYS", "INCLUDE_MS_SECUREBOOT_KEYS", "AUTO_ENROLL_SECUREBOOT_KEYS" })
-        {
-            _ = Bool(key, false);
-        }
-
-        if (Bool("IS_UKI", false))
-        {
-            Error("IS_UKI", "Trusted Boot (unified kernel image) builds are not supported by this version of edgeforge",
-                "set IS_UKI=false to build the standard installer and provider images");
         }
 
         if (settings.ImageRepo.Length > 0 && settings.ImageRegistry.Length > 0)
@@ -562,6 +556,54 @@ public sealed partial class BuildSettingsResolver
         }
 
         return new SquashFsCompression(compressor, level);
+    }
+
+    /// <summary>IS_UKI=true and the keys that shape the Trusted Boot ISO; null for the standard build.</summary>
+    private TrustedBootSettings? TrustedBoot()
+    {
+        var enabled = Bool("IS_UKI", false);
+        foreach (var definition in BuildArgumentCatalog.All.Where(d => d.OnlyWith is not null))
+        {
+            if (!Bool(definition.OnlyWith!, false) && _arguments.Get(definition.Key) is { Source: ArgumentSource.ArgFile or ArgumentSource.Environment or ArgumentSource.CommandLine })
+            {
+                Warning(definition.Key, $"has no effect: {definition.OnlyWith}=false", $"remove it, or set {definition.OnlyWith}=true");
+            }
+        }
+
+        var autoEnroll = Bool("AUTO_ENROLL_SECUREBOOT_KEYS", false);
+        var cmdline = Value("CMDLINE", "stylus.registration").Trim();
+        var branding = Value("BRANDING", "Palette eXtended Kubernetes Edge").Trim();
+        if (cmdline.Any(char.IsControl))
+        {
+            Error("CMDLINE", "holds a control character (a kernel command line is one line of words)", "write the words on one line");
+        }
+
+        if (branding.Length == 0 || branding.Any(char.IsControl))
+        {
+            Error("BRANDING", "must be one line of text (it is the boot menu entry's title)", "write a title such as \"Palette eXtended Kubernetes Edge\"");
+        }
+
+        var efiMax = MiB("EFI_MAX_SIZE", 2048);
+        var efiImage = MiB("EFI_IMG_SIZE", 2200);
+        if (efiMax > efiImage)
+        {
+            Error("EFI_MAX_SIZE", $"{efiMax} MiB is larger than EFI_IMG_SIZE={efiImage} MiB: the unified kernel image lives inside the EFI partition",
+                "make EFI_IMG_SIZE at least EFI_MAX_SIZE");
+        }
+
+        return enabled ? new TrustedBootSettings(autoEnroll, cmdline, branding, efiMax, efiImage) : null;
+    }
+
+    private int MiB(string key, int fallback)
+    {
+        var text = Value(key, fallback.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value is < 1 or > 1 << 20)
+        {
+            Error(key, $"'{text}' is not a size in MiB", $"write a whole number of MiB, e.g. {fallback}");
+            return fallback;
+        }
+
+        return value;
     }
 
     private bool Bool(string key, bool fallback)

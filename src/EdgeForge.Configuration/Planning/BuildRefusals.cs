@@ -13,4 +13,11 @@ public static class BuildRefusals
         ? null
         // An arm64 installer boots on UEFI only (bootaa64.efi, no BIOS El Torito entry or hybrid MBR): a layout not built yet.
         : $"the installer ISO is built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
+
+    /// <summary>Why provider images cannot be built for these settings, or null.</summary>
+    public static string? ProviderImages(BuildSettings settings) => settings.TrustedBoot is null
+        ? null
+        // CanvOS's uki-provider-image carries the provider's root filesystem as a signed unified kernel image under
+        // /trusted-boot; standard provider images in its place would not upgrade a Trusted Boot host.
+        : "IS_UKI=true: Trusted Boot provider images (CanvOS +uki-provider-image, the provider root filesystem as a signed unified kernel image under /trusted-boot) are not built by this version of edgeforge";
 }

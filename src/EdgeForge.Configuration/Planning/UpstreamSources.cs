@@ -88,9 +88,17 @@ public static class UpstreamSourceFormulas
     }
 
     /// <summary>The OS's default base image (CanvOS's Earthfile formula, tags from base-images.json), or null when the OS has none.</summary>
-    public static string? DefaultBaseImage(BuildSettings settings) =>
-        BaseImageCatalog.BuiltIn.DefaultFor(settings.OsDistribution, settings.OsVersion, settings.Arch, settings.KairosBaseImageUrl,
+    /// <remarks>
+    /// CanvOS's Earthfile picks Kairos's <c>-uki</c> flavour of the Ubuntu base for Trusted Boot builds, except for 20.04 and
+    /// 22.04, which have none; openSUSE has one base for both.
+    /// </remarks>
+    public static string? DefaultBaseImage(BuildSettings settings)
+    {
+        var image = BaseImageCatalog.BuiltIn.DefaultFor(settings.OsDistribution, settings.OsVersion, settings.Arch, settings.KairosBaseImageUrl,
             settings.KairosInitVersion, settings.BaseImageMirror);
+        var ukiFlavour = settings.TrustedBoot is not null && settings.OsDistribution == "ubuntu" && settings.OsVersion is not ("20.04" or "22.04");
+        return image is not null && ukiFlavour ? image + "-uki" : image;
+    }
 
     /// <summary>kubeadm-fips uses the kubeadm provider, as in CanvOS's <c>kairos-provider-image</c> target.</summary>
     public static string KairosProviderName(string k8sDistribution) => k8sDistribution == "kubeadm-fips" ? "kubeadm" : k8sDistribution;
