@@ -30,6 +30,7 @@ public sealed class AuthenticatedVariable
 
     private const string SignedDataOid = "1.2.840.113549.1.7.2";
     private const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
+    private const string RsaEncryptionOid = "1.2.840.113549.1.1.1";
 
     private AuthenticatedVariable(EfiTime timeStamp, byte[] certData, byte[] data)
     {
@@ -82,7 +83,7 @@ public sealed class AuthenticatedVariable
             IncludeOption = X509IncludeOption.EndCertOnly,
         };
         cms.ComputeSignature(signer, silent: true);
-        return new AuthenticatedVariable(timeStamp, SignedDataOf(cms.Encode()), data.ToArray());
+        return new AuthenticatedVariable(timeStamp, WithNullParameters(SignedDataOf(cms.Encode())), data.ToArray());
     }
 
     public byte[] ToBytes()
@@ -162,6 +163,85 @@ public sealed class AuthenticatedVariable
         reader.ReadObjectIdentifier();
         var content = reader.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true));
         return content.ReadEncodedValue().ToArray();
+    }
+
+    /// <summary>
+    /// The SignedData with explicit NULL parameters in its SHA-256 and rsaEncryption AlgorithmIdentifiers (the
+    /// digestAlgorithms set, the SignerInfo's digestAlgorithm and signatureAlgorithm). SignedCms leaves them absent;
+    /// OpenSSL — so efitools, and EDK2 which verifies with it — writes NULL, and RFC 3370 §3.2 requires NULL for
+    /// rsaEncryption. Without signed attributes the signature covers only the payload, not these fields, so the
+    /// rewrite keeps it valid and makes the bytes those of sign-efi-sig-list.
+    /// </summary>
+    private static byte[] WithNullParameters(byte[] signedData)
+    {
+        var signed = new AsnReader(signedData, AsnEncodingRules.DER).ReadSequence();
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteEncodedValue(signed.ReadEncodedValue().Span); // version
+            var digestAlgorithms = signed.ReadSetOf();
+            using (writer.PushSetOf())
+            {
+                while (digestAlgorithms.HasData)
+                {
+                    WriteAlgorithm(writer, digestAlgorithms);
+                }
+            }
+
+            while (signed.HasData)
+            {
+                if (!signed.PeekTag().HasSameClassAndValue(Asn1Tag.SetOf))
+                {
+                    writer.WriteEncodedValue(signed.ReadEncodedValue().Span); // encapContentInfo, certificates
+                    continue;
+                }
+
+                var signerInfos = signed.ReadSetOf();
+                using (writer.PushSetOf())
+                {
+                    while (signerInfos.HasData)
+                    {
+                        var signerInfo = signerInfos.ReadSequence();
+                        using (writer.PushSequence())
+                        {
+                            writer.WriteEncodedValue(signerInfo.ReadEncodedValue().Span); // version
+                            writer.WriteEncodedValue(signerInfo.ReadEncodedValue().Span); // sid
+                            WriteAlgorithm(writer, signerInfo); // digestAlgorithm
+                            if (signerInfo.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)))
+                            {
+                                writer.WriteEncodedValue(signerInfo.ReadEncodedValue().Span); // signedAttrs
+                            }
+
+                            WriteAlgorithm(writer, signerInfo); // signatureAlgorithm
+                            while (signerInfo.HasData)
+                            {
+                                writer.WriteEncodedValue(signerInfo.ReadEncodedValue().Span); // signature, unsignedAttrs
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return writer.Encode();
+    }
+
+    private static void WriteAlgorithm(AsnWriter writer, AsnReader reader)
+    {
+        var algorithm = reader.ReadSequence();
+        var oid = algorithm.ReadObjectIdentifier();
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier(oid);
+            if (algorithm.HasData)
+            {
+                writer.WriteEncodedValue(algorithm.ReadEncodedValue().Span);
+            }
+            else if (oid is Sha256Oid or RsaEncryptionOid)
+            {
+                writer.WriteNull();
+            }
+        }
     }
 
     /// <summary>CertData as SignedCms decodes it: wrapped in a ContentInfo unless it already is one (§8.2.2 allows both).</summary>
