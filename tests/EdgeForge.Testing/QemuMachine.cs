@@ -18,6 +18,12 @@ public enum Firmware
 
     /// <summary>EDK II: OVMF on amd64 (package ovmf), AAVMF on arm64 (package qemu-efi-aarch64).</summary>
     Uefi,
+
+    /// <summary>
+    /// OVMF built with Secure Boot (<c>OVMF_CODE_4M.secboot.fd</c>, amd64): its authenticated variables live in SMM, so
+    /// the machine is a q35 with SMM and a secure flash. With the empty variable template it starts in Setup Mode.
+    /// </summary>
+    UefiSecureBoot,
 }
 
 /// <summary>One virtual machine: its architecture, firmware, memory and what it boots.</summary>
@@ -41,6 +47,16 @@ public sealed record QemuOptions
     public string? Initrd { get; init; }
 
     public string? KernelArguments { get; init; }
+
+    /// <summary>
+    /// A UEFI variable store the machine uses in place (written through), so a later machine sees what this one's
+    /// firmware stored — enrolled Secure Boot keys, say. Null: a fresh copy of the empty template for each machine.
+    /// </summary>
+    public string? VariableStore { get; init; }
+
+    /// <summary>The empty variable template of <paramref name="firmware"/>, to copy into a <see cref="VariableStore"/>.</summary>
+    public static string VariableTemplate(Firmware firmware, GuestArchitecture architecture = GuestArchitecture.Amd64) =>
+        QemuMachine.UefiFirmware(architecture, firmware).Vars;
 }
 
 /// <summary>
@@ -125,7 +141,8 @@ public sealed class QemuMachine : IDisposable
         var kvm = UsesKvm(options.Architecture);
         var arguments = new List<string>
         {
-            "-machine", arm ? "virt" : "pc", "-accel", kvm ? "kvm" : "tcg", "-m", options.MemoryMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Secure Boot OVMF keeps its variables in SMM: only q35 has SMM, and the flash must refuse writes from outside it.
+            "-machine", arm ? "virt" : options.Firmware == Firmware.UefiSecureBoot ? "q35,smm=on" : "pc", "-accel", kvm ? "kvm" : "tcg", "-m", options.MemoryMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", "1", "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none", "-serial", "file:" + serialLog,
         };
         if (arm || kvm)
@@ -134,12 +151,22 @@ public sealed class QemuMachine : IDisposable
             arguments.AddRange(["-cpu", kvm ? "host" : "max"]);
         }
 
-        if (options.Firmware == Firmware.Uefi)
+        if (options.Firmware is Firmware.Uefi or Firmware.UefiSecureBoot)
         {
-            var (code, vars) = UefiFirmware(options.Architecture);
-            // The variable store is written by the firmware (boot entries): each machine gets its own copy.
-            var ownVars = directory.Combine("efivars.fd");
-            File.Copy(vars, ownVars);
+            var (code, vars) = UefiFirmware(options.Architecture, options.Firmware);
+            // The variable store is written by the firmware (boot entries): each machine gets its own copy unless the
+            // test keeps one across machines.
+            var ownVars = options.VariableStore ?? directory.Combine("efivars.fd");
+            if (options.VariableStore is null)
+            {
+                File.Copy(vars, ownVars);
+            }
+
+            if (options.Firmware == Firmware.UefiSecureBoot)
+            {
+                arguments.AddRange(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
+            }
+
             arguments.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive", $"if=pflash,format=raw,unit=1,file={ownVars}"]);
         }
         else if (arm)
@@ -178,11 +205,16 @@ public sealed class QemuMachine : IDisposable
     }
 
     /// <summary>The firmware code and variable-store template Debian installs for the architecture.</summary>
-    private static (string Code, string Vars) UefiFirmware(GuestArchitecture architecture)
+    internal static (string Code, string Vars) UefiFirmware(GuestArchitecture architecture, Firmware firmware = Firmware.Uefi)
     {
+        if (firmware == Firmware.UefiSecureBoot && architecture != GuestArchitecture.Amd64)
+        {
+            throw new ArgumentException("Secure Boot firmware is prepared for amd64 guests only", nameof(architecture));
+        }
+
         var (code, vars, package) = architecture == GuestArchitecture.Arm64
             ? ("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd", "qemu-efi-aarch64")
-            : ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", "ovmf");
+            : (firmware == Firmware.UefiSecureBoot ? "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd" : "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", "ovmf");
         foreach (var file in new[] { code, vars })
         {
             if (!File.Exists(file))

@@ -77,6 +77,49 @@ public static class TestOs
         await ExternalTool.RunAsync("cp", "-a", cached + "/.", root);
     }
 
+    /// <summary>What the Trusted Boot test OS prints once its unified kernel image has booted it.</summary>
+    public const string TrustedBootMarker = "EF-UKI-BOOTED";
+
+    /// <summary>The first process of the Trusted Boot test OS: the whole root filesystem is the image's initrd, so it is /init.</summary>
+    public const string TrustedBootInitScript = """
+        #!/bin/busybox sh
+        /bin/busybox mount -t devtmpfs none /dev
+        /bin/busybox mount -t proc none /proc
+        /bin/busybox mount -t sysfs none /sys
+        exec >/dev/ttyS0 2>&1
+        echo "EF-CMDLINE=$(/bin/busybox cat /proc/cmdline)"
+        echo "EF-MARKER=$(/bin/busybox cat /etc/edgeforge-marker)"
+        echo "EF-OS-RELEASE=$(/bin/busybox head -n 1 /etc/os-release)"
+        echo "EF-UKI-BOOTED"
+        /bin/busybox sync
+        /bin/busybox poweroff -f
+        """;
+
+    /// <summary>
+    /// The test OS as a Trusted Boot base image: its root filesystem with <c>/init</c> (the initrd of a unified kernel
+    /// image is the whole root filesystem), <c>/etc/os-release</c>, and Debian's systemd-boot and systemd-stub (package
+    /// systemd-boot-efi) where a distribution installs them.
+    /// </summary>
+    public static async Task WriteTrustedBootRootfsAsync(string root)
+    {
+        await WriteRootfsAsync(root);
+        await File.WriteAllTextAsync(Path.Combine(root, "init"), TrustedBootInitScript.Replace("\r", "", StringComparison.Ordinal) + "\n");
+        File.SetUnixFileMode(Path.Combine(root, "init"), (UnixFileMode)0x1ED);
+        await File.WriteAllTextAsync(Path.Combine(root, "etc", "os-release"), "NAME=\"EdgeForge test OS\"\nID=edgeforge-test\nVERSION_ID=1\nPRETTY_NAME=\"EdgeForge test OS (Trusted Boot)\"\n");
+        var efi = Path.Combine(root, "usr", "lib", "systemd", "boot", "efi");
+        Directory.CreateDirectory(efi);
+        foreach (var name in new[] { "systemd-bootx64.efi", "linuxx64.efi.stub" })
+        {
+            var source = Path.Combine("/usr/lib/systemd/boot/efi", name);
+            if (!File.Exists(source))
+            {
+                throw new FileNotFoundException($"{source} is missing: install systemd-boot-efi (scripts/test-packages.txt)");
+            }
+
+            File.Copy(source, Path.Combine(efi, name));
+        }
+    }
+
     private static Task<string> BuildCachedAsync() =>
         BuildCache.GetOrBuildAsync("test-os", [InitScript, string.Join(' ', InitramfsModules), BuildCache.Fingerprint(BusyboxRootfs.Binary), .. HostKernel.Fingerprints], async root =>
         {

@@ -1,4 +1,5 @@
 using EdgeForge.Build.Pipeline;
+using EdgeForge.Configuration.Arguments;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.DiskFormats.Fat;
 using EdgeForge.DiskFormats.Iso9660;
@@ -10,6 +11,9 @@ using EdgeForge.Oci.Model;
 using EdgeForge.Oci.Registry;
 using EdgeForge.Oci.Transports;
 using EdgeForge.SquashFs;
+using EdgeForge.TrustedBoot.Authenticode;
+using EdgeForge.TrustedBoot.SecureBoot;
+using EdgeForge.TrustedBoot.Uki;
 using ConfigCompressor = EdgeForge.Configuration.Arguments.SquashFsCompressor;
 
 namespace EdgeForge.Build.Installer;
@@ -52,15 +56,13 @@ public sealed record InstallerIsoOptions
     public string StepName { get; init; } = "installer-iso";
 }
 
+/// <param name="Boot">How the medium boots, for the build's summary: the kernel, the root filesystem image, where the boot loaders came from.</param>
 public sealed record InstallerIsoResult(
     string IsoPath,
     string ChecksumPath,
     long Length,
     string Sha256,
-    long RootfsSquashFsSize,
-    string Kernel,
-    string Initrd,
-    string BootAssetsFrom,
+    string Boot,
     IReadOnlyList<string> ContentParts);
 
 /// <summary>
@@ -127,6 +129,78 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
 
 
+        var boot = plan.Settings.TrustedBoot is { } trustedBoot
+            ? await TrustedBootLayoutAsync(tree, locator, trustedBoot, work, cancellationToken).ConfigureAwait(false)
+            : await StandardLayoutAsync(tree, locator, work, cancellationToken).ConfigureAwait(false);
+        var writer = new Iso9660Writer(boot.Options);
+        foreach (var (isoPath, localPath) in boot.Files)
+        {
+            writer.AddFile(isoPath, localPath);
+        }
+
+        writer.AddFileTree(IsoRootFiles(boot.Generated));
+        if (plan.Inputs.EdgeCustomConfig is { } signing)
+        {
+            writer.AddFile(".edge_custom_config.yaml", signing.Path);
+        }
+
+        if (plan.Inputs.ClusterConfig is { } cluster)
+        {
+            writer.AddFile("opt/spectrocloud/clusterconfig/spc.tgz", cluster.Path);
+        }
+
+        var content = new ContentBundleParts(plan.Inputs.ContentBundles, options.ContentPartSize, options.SourceDateEpoch);
+        if (plan.Inputs.ContentBundles.Count > 0)
+        {
+            writer.AddFileTree(content);
+        }
+
+        // Written under a temporary name and renamed only when complete (issue 6): an interrupted build never leaves
+        // something that looks like an ISO. The checksum file follows the same rule, after the image.
+        var partialIso = Path.Combine(Path.GetDirectoryName(isoPath)!, $".{Path.GetFileName(isoPath)}.{Environment.ProcessId}.partial");
+        var partialChecksum = Path.Combine(Path.GetDirectoryName(checksumPath)!, $".{Path.GetFileName(checksumPath)}.{Environment.ProcessId}.partial");
+        try
+        {
+            var result = await StageAsync("iso", $"the hybrid ISO (BIOS + UEFI, CD + USB) {Path.GetFileName(isoPath)}", async stage =>
+            {
+                // The writer plans every extent first, so it reports bytes of a known total.
+                await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+                var written = await writer.WriteAsync(file, stage, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+                return written;
+            }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);
+
+            var sha256 = result.Sha256 ?? throw new InvalidOperationException("the ISO writer computed no checksum");
+            await StageAsync("checksum", $"sha256 → {Path.GetFileName(checksumPath)}, then both renamed into place", async _ =>
+            {
+                await File.WriteAllTextAsync(partialChecksum, $"{sha256}  {Path.GetFileName(isoPath)}\n", cancellationToken).ConfigureAwait(false);
+
+                // A stale checksum must not describe the new image while it is being renamed into place.
+                File.Delete(checksumPath);
+                File.Move(partialIso, isoPath, overwrite: true);
+                File.Move(partialChecksum, checksumPath, overwrite: true);
+                return sha256;
+            }, hash => "sha256 " + hash).ConfigureAwait(false);
+            return new InstallerIsoResult(isoPath, checksumPath, result.Length, sha256, boot.Summary,
+                plan.Inputs.ContentBundles.Count > 0 ? content.PartPaths.ToList() : []);
+        }
+        finally
+        {
+            File.Delete(partialIso);
+            File.Delete(partialChecksum);
+        }
+    }
+
+    /// <summary>What the boot side of the medium contributes: the ISO's boot options, its boot files, its generated files.</summary>
+    private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<(string IsoPath, string LocalPath)> Files, InMemoryFileTreeSource Generated, string Summary);
+
+    /// <summary>
+    /// The standard installer (§6): GRUB on BIOS and UEFI, the image's kernel and initramfs, and the root filesystem as
+    /// <c>rootfs.squashfs</c>, which the initramfs mounts.
+    /// </summary>
+    private async Task<BootLayout> StandardLayoutAsync(ImageFileTree tree, BootFileLocator locator, string work, CancellationToken cancellationToken)
+    {
         // Everything is located from metadata before any data moves, so a missing file fails in seconds, not after the SquashFS.
         var kernel = locator.Kernel(out var kernelVersion)
             ?? throw new InstallerInputException("the installer image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the base image must contain one, EDGEFORGE.md §8)");
@@ -186,7 +260,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             return esp.Length;
         }, length => $"{length:N0} bytes").ConfigureAwait(false);
 
-        var writer = new Iso9660Writer(new IsoImageOptions
+        var options = new IsoImageOptions
         {
             VolumeId = plan.Iso.VolumeId,
             Timestamp = options.SourceDateEpoch,
@@ -208,64 +282,172 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 ForceBootable = true,
                 AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
             },
-        });
-        writer.AddFile("boot/eltorito.img", eltorito);
-        writer.AddFile("boot/kernel", captures[kernel.Path]);
-        writer.AddFile("boot/initrd", captures[initrd.Path]);
-        writer.AddFile("boot/uefi.img", espPath);
-        writer.AddFile("rootfs.squashfs", squashfsPath);
-        writer.AddFileTree(IsoRootFiles());
-        if (plan.Inputs.EdgeCustomConfig is { } signing)
+        };
+        return new BootLayout(options,
+            [("boot/eltorito.img", eltorito), ("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)],
+            StandardGeneratedFiles(),
+            $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs.ImageSize:N0} bytes, boot assets from {assetsFrom}");
+    }
+
+    /// <summary>
+    /// The Trusted Boot installer (CanvOS <c>+build-uki-iso</c>): UEFI only, systemd-boot and one unified kernel image
+    /// whose initrd is the whole installer root filesystem, both signed with the project's db key, on an EFI system
+    /// partition that also carries the key set for enrolment. The ISO tree keeps what the installer reads from the
+    /// medium (user data, content, cluster definition, the ISO overlay).
+    /// </summary>
+    private async Task<BootLayout> TrustedBootLayoutAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings, string work, CancellationToken cancellationToken)
+    {
+        var kernel = locator.Kernel(out var kernelVersion)
+            ?? throw new InstallerInputException("the installer image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the unified kernel image's .linux section is made from it)");
+        var osRelease = locator.Resolve("etc/os-release") ?? locator.Resolve("usr/lib/os-release")
+            ?? throw new InstallerInputException("the installer image has no /etc/os-release or /usr/lib/os-release: the unified kernel image's .osrel section, which systemd-boot's menu reads, is made from it");
+        // Checked by the plan (validate reports a missing or mismatched key set); loaded here for the db signing key.
+        using var keys = SecureBootKeySet.Load(Path.Combine(plan.ProjectDirectory, TrustedBootSettings.KeysDirectory));
+        var (assets, assetsFrom) = await LocateTrustedBootAssetsAsync(locator, work, cancellationToken).ConfigureAwait(false);
+        var captures = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            writer.AddFile(".edge_custom_config.yaml", signing.Path);
+            [kernel.Path] = Path.Combine(work, "kernel"),
+            [osRelease.Path] = Path.Combine(work, "os-release"),
+        };
+        foreach (var asset in assets.Where(a => a.ImagePath is not null))
+        {
+            captures[asset.ImagePath!] = Path.Combine(work, "asset-" + asset.Name);
         }
 
-        if (plan.Inputs.ClusterConfig is { } cluster)
+        var source = new CapturingFileTreeSource(tree, captures);
+        var initrdPath = Path.Combine(work, "initrd.zst");
+        await StageAsync("initrd", $"the unified kernel image's initrd: the installer root filesystem ({tree.Entries.Count} entries, without /boot) as zstd-compressed cpio",
+            _ => TrustedBootMedia.WriteInitrdAsync(TrustedBootMedia.InitrdTree(source, options.SourceDateEpoch), initrdPath, cancellationToken),
+            r => $"{r.Entries:N0} entries, {r.Archive:N0} bytes of cpio, {r.Compressed:N0} bytes compressed").ConfigureAwait(false);
+        var missing = captures.Keys.Where(p => !source.Captured.Contains(p)).ToList();
+        if (missing.Count > 0)
         {
-            writer.AddFile("opt/spectrocloud/clusterconfig/spc.tgz", cluster.Path);
+            throw new InvalidDataException($"the image's layers did not deliver {string.Join(", ", missing.Select(p => "/" + p))}");
         }
 
-        var content = new ContentBundleParts(plan.Inputs.ContentBundles, options.ContentPartSize, options.SourceDateEpoch);
-        if (plan.Inputs.ContentBundles.Count > 0)
+        string LocalOf(string name) => assets.Single(a => a.Name == name) is var asset && asset.LocalPath is { } local ? local : captures[asset.ImagePath!];
+        var ukiPath = Path.Combine(work, TrustedBootMedia.EntryName + ".efi");
+        var loaderPath = Path.Combine(work, "BOOTX64.EFI");
+        var commandLine = TrustedBootMedia.CommandLine(settings);
+        var ukiLength = await StageAsync("uki", $"the unified kernel image {TrustedBootMedia.EntryName}.efi and systemd-boot, signed by {keys.DbCertificate.Subject}", async _ =>
         {
-            writer.AddFileTree(content);
+            var contents = new UkiContents(captures[kernel.Path], initrdPath, commandLine,
+                await File.ReadAllTextAsync(captures[osRelease.Path], cancellationToken).ConfigureAwait(false), kernelVersion ?? "");
+            await UkiImage.WriteAsync(LocalOf(TrustedBootMedia.StubAssetName), contents, ukiPath, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
+            await AuthenticodeSigner.SignAsync(LocalOf(TrustedBootMedia.BootLoaderAssetName), loaderPath, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
+            return new FileInfo(ukiPath).Length;
+        }, length => $"{length:N0} bytes; command line: {commandLine}").ConfigureAwait(false);
+        if (ukiLength > (long)settings.EfiMaxSizeMiB << 20)
+        {
+            throw new InstallerInputException($"the unified kernel image is {ukiLength / (1 << 20):N0} MiB, more than EFI_MAX_SIZE={settings.EfiMaxSizeMiB} MiB " +
+                "(the largest file the target firmware was checked to load): make the installer image smaller or raise EFI_MAX_SIZE after checking the firmware");
         }
 
-        // Written under a temporary name and renamed only when complete (issue 6): an interrupted build never leaves
-        // something that looks like an ISO. The checksum file follows the same rule, after the image.
-        var partialIso = Path.Combine(Path.GetDirectoryName(isoPath)!, $".{Path.GetFileName(isoPath)}.{Environment.ProcessId}.partial");
-        var partialChecksum = Path.Combine(Path.GetDirectoryName(checksumPath)!, $".{Path.GetFileName(checksumPath)}.{Environment.ProcessId}.partial");
-        try
+        var espPath = Path.Combine(work, "efiboot.img");
+        var espLength = await StageAsync("esp", $"the EFI system partition ({TrustedBootMedia.EspLabel}): systemd-boot, the image, loader entries, keys for enrolment" +
+                                                (settings.AutoEnrollKeys ? " (enrolled automatically in Setup Mode)" : ""),
+            _ => TrustedBootMedia.WriteEspAsync(espPath, loaderPath, ukiPath, settings, EnrolmentFiles(keys), options.SourceDateEpoch, cancellationToken),
+            length => $"{length:N0} bytes").ConfigureAwait(false);
+        if (espLength > (long)settings.EfiImageSizeMiB << 20)
         {
-            var result = await StageAsync("iso", $"the hybrid ISO (BIOS + UEFI, CD + USB) {Path.GetFileName(isoPath)}", async stage =>
+            throw new InstallerInputException($"the EFI system partition is {espLength / (1 << 20):N0} MiB, more than EFI_IMG_SIZE={settings.EfiImageSizeMiB} MiB: " +
+                "make the installer image smaller or raise EFI_IMG_SIZE");
+        }
+
+        var generated = new InMemoryFileTreeSource();
+        if (plan.Inputs.UserData is { } userData)
+        {
+            generated.AddFile("config.yaml", File.ReadAllBytes(userData.Path), modificationTime: options.SourceDateEpoch);
+        }
+
+        // UEFI only, as AuroraBoot's UKI ISO: one El Torito EFI entry, and the same partition in the MBR/GPT so the image
+        // written to a USB stick boots too. No BIOS boot code: a unified kernel image is an EFI program.
+        var isoOptions = new IsoImageOptions
+        {
+            VolumeId = plan.Iso.VolumeId,
+            Timestamp = options.SourceDateEpoch,
+            ComputeSha256 = true,
+            ElTorito = new ElToritoOptions
             {
-                // The writer plans every extent first, so it reports bytes of a known total.
-                await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                var written = await writer.WriteAsync(file, stage, cancellationToken).ConfigureAwait(false);
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-                return written;
-            }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);
-
-            var sha256 = result.Sha256 ?? throw new InvalidOperationException("the ISO writer computed no checksum");
-            await StageAsync("checksum", $"sha256 → {Path.GetFileName(checksumPath)}, then both renamed into place", async _ =>
+                CatalogPath = "boot/boot.catalog",
+                HideCatalog = true,
+                Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
+            },
+            Partitions = new HybridPartitionOptions
             {
-                await File.WriteAllTextAsync(partialChecksum, $"{sha256}  {Path.GetFileName(isoPath)}\n", cancellationToken).ConfigureAwait(false);
+                PartitionOffset = 16,
+                ForceBootable = false,
+                AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
+            },
+        };
+        return new BootLayout(isoOptions, [], generated,
+            $"Trusted Boot: {TrustedBootMedia.EntryName}.efi {ukiLength:N0} bytes (kernel /{kernel.Path}, initrd: the installer root filesystem), " +
+            $"systemd-boot and stub from {assetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}");
+    }
 
-                // A stale checksum must not describe the new image while it is being renamed into place.
-                File.Delete(checksumPath);
-                File.Move(partialIso, isoPath, overwrite: true);
-                File.Move(partialChecksum, checksumPath, overwrite: true);
-                return sha256;
-            }, hash => "sha256 " + hash).ConfigureAwait(false);
-            return new InstallerIsoResult(isoPath, checksumPath, result.Length, sha256, squashfs.ImageSize, "/" + kernel.Path, "/" + initrd.Path, assetsFrom,
-                plan.Inputs.ContentBundles.Count > 0 ? content.PartPaths.ToList() : []);
-        }
-        finally
+    /// <summary>The updates systemd-boot enrols from loader/keys/auto: PK, KEK, db, and dbx when the set has one (systemd-boot 253+ reads it).</summary>
+    private static Dictionary<string, string> EnrolmentFiles(SecureBootKeySet keys)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal) { ["PK.auth"] = keys.PkAuthPath, ["KEK.auth"] = keys.KekAuthPath, ["db.auth"] = keys.DbAuthPath };
+        if (keys.DbxAuthPath is { } dbx)
         {
-            File.Delete(partialIso);
-            File.Delete(partialChecksum);
+            files["dbx.auth"] = dbx;
         }
+
+        return files;
+    }
+
+    /// <summary>
+    /// systemd-boot and systemd-stub for a Trusted Boot installer: from <c>--boot-assets</c>/<c>BOOT_ASSETS</c> (a
+    /// directory or an image holding <c>systemd-bootx64.efi</c> and <c>linuxx64.efi.stub</c> at its root or at the
+    /// package's path), else from the installer image's <c>systemd-boot-efi</c> files.
+    /// </summary>
+    private async Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateTrustedBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken)
+    {
+        var setting = options.BootAssets ?? plan.Settings.BootAssets;
+        if (setting is null)
+        {
+            return (FindTrustedBootAssets(image, "the installer image"), "the installer image");
+        }
+
+        var directory = Path.GetFullPath(Path.Combine(plan.ProjectDirectory, setting));
+        if (Directory.Exists(directory))
+        {
+            var local = new DirectoryFileTreeSource(directory, readExtendedAttributes: false);
+            return (FindTrustedBootAssets(new BootFileLocator(local.Entries), $"boot assets directory {directory}")
+                .Select(a => a with { LocalPath = Path.Combine(directory, a.ImagePath!), ImagePath = null }).ToList(), directory);
+        }
+
+        if (setting.StartsWith('/') || setting.StartsWith('.'))
+        {
+            throw new InstallerInputException($"boot assets directory {directory} does not exist");
+        }
+
+        return (await FromAssetImageAsync(setting, work, FindTrustedBootAssets, cancellationToken).ConfigureAwait(false), setting);
+    }
+
+    private static List<BootAsset> FindTrustedBootAssets(BootFileLocator files, string where)
+    {
+        var loader = files.Resolve(TrustedBootMedia.BootLoaderAssetName) ?? files.First(TrustedBootMedia.BootLoaderPaths);
+        var stub = files.Resolve(TrustedBootMedia.StubAssetName) ?? files.First(TrustedBootMedia.StubPaths);
+        var problems = new List<string>();
+        if (loader is null)
+        {
+            problems.Add($"systemd-boot (searched /{TrustedBootMedia.BootLoaderAssetName}, {Listing(TrustedBootMedia.BootLoaderPaths)})");
+        }
+
+        if (stub is null)
+        {
+            problems.Add($"systemd-stub (searched /{TrustedBootMedia.StubAssetName}, {Listing(TrustedBootMedia.StubPaths)})");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InstallerInputException($"{where} lacks the Trusted Boot loaders: {string.Join("; ", problems)} — install systemd-boot-efi in the base image, " +
+                $"or set BOOT_ASSETS (or --boot-assets) to a directory or image holding {TrustedBootMedia.BootLoaderAssetName} and {TrustedBootMedia.StubAssetName}");
+        }
+
+        return [new(TrustedBootMedia.BootLoaderAssetName, null, loader!.Path), new(TrustedBootMedia.StubAssetName, null, stub!.Path)];
     }
 
     /// <summary>ISO paths the build writes itself; an ISO overlay file at one of them is left out (ours are what boots).</summary>
@@ -276,9 +458,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     };
 
     /// <summary>The ISO overlay (<c>overlay/files-iso/</c>) with the generated files over it.</summary>
-    private IFileTreeSource IsoRootFiles()
+    private IFileTreeSource IsoRootFiles(InMemoryFileTreeSource generated)
     {
-        var generated = GeneratedFiles();
         if (options.IsoOverlayDirectory is not { } overlay || !Directory.Exists(overlay))
         {
             return generated;
@@ -307,8 +488,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         return options.Debug ? GrubMenu.WithDebugArguments(menu) : menu;
     }
 
-    /// <summary>The small files the build generates or copies verbatim: menus, stubs and the user data (§6).</summary>
-    private InMemoryFileTreeSource GeneratedFiles()
+    /// <summary>The small files the standard installer generates or copies verbatim: menus, stubs and the user data (§6).</summary>
+    private InMemoryFileTreeSource StandardGeneratedFiles()
     {
         var time = options.SourceDateEpoch;
         var files = new InMemoryFileTreeSource()
@@ -383,7 +564,24 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             throw new InstallerInputException($"boot assets directory {directory} does not exist");
         }
 
-        return (await FromAssetImageAsync(setting, work, cancellationToken).ConfigureAwait(false), setting);
+        return (await FromAssetImageAsync(setting, work, FindStandardAssets, cancellationToken).ConfigureAwait(false), setting);
+    }
+
+    /// <summary>A boot assets image's GRUB files: at the directory layout's names at its root, else at the Kairos paths.</summary>
+    private static List<BootAsset> FindStandardAssets(BootFileLocator locator, string where)
+    {
+        if (locator.Resolve("eltorito.img") is { } e && locator.Resolve("boot_hybrid.img") is { } h && locator.Resolve("EFI/BOOT/bootx64.efi") is { } b)
+        {
+            List<BootAsset> found = [new("eltorito.img", null, e.Path), new("boot_hybrid.img", null, h.Path), new("EFI/BOOT/bootx64.efi", null, b.Path)];
+            if (locator.Resolve("EFI/BOOT/grubx64.efi") is { } g)
+            {
+                found.Add(new BootAsset("EFI/BOOT/grubx64.efi", null, g.Path));
+            }
+
+            return found;
+        }
+
+        return FromImage(locator, $"{where} (neither /eltorito.img, /boot_hybrid.img and /EFI/BOOT/bootx64.efi at its root, nor)");
     }
 
     private static List<BootAsset> FromImage(BootFileLocator image, string where)
@@ -429,7 +627,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>A boot assets image: its files at the directory layout's names, else at the Kairos paths; read in one pass.</summary>
-    private async Task<IReadOnlyList<BootAsset>> FromAssetImageAsync(string reference, string work, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<BootAsset>> FromAssetImageAsync(string reference, string work, Func<BootFileLocator, string, List<BootAsset>> find,
+        CancellationToken cancellationToken)
     {
         if (options.Registry is null || options.Blobs is null)
         {
@@ -441,20 +640,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         var image = await SourceImage.LoadAsync(location.OpenSource(options.Registry, options.Blobs),
             new Platform { Os = "linux", Architecture = plan.Settings.Arch }, cancellationToken).ConfigureAwait(false);
         var tree = await ImageFileTree.LoadAsync(image, cancellationToken).ConfigureAwait(false);
-        var locator = new BootFileLocator(tree.Entries);
-        List<BootAsset> found;
-        if (locator.Resolve("eltorito.img") is { } e && locator.Resolve("boot_hybrid.img") is { } h && locator.Resolve("EFI/BOOT/bootx64.efi") is { } b)
-        {
-            found = [new("eltorito.img", null, e.Path), new("boot_hybrid.img", null, h.Path), new("EFI/BOOT/bootx64.efi", null, b.Path)];
-            if (locator.Resolve("EFI/BOOT/grubx64.efi") is { } g)
-            {
-                found.Add(new BootAsset("EFI/BOOT/grubx64.efi", null, g.Path));
-            }
-        }
-        else
-        {
-            found = FromImage(locator, $"boot assets image {reference} (neither /eltorito.img, /boot_hybrid.img and /EFI/BOOT/bootx64.efi at its root, nor)");
-        }
+        var found = find(new BootFileLocator(tree.Entries), $"boot assets image {reference}");
 
         var captures = found.ToDictionary(a => a.ImagePath!, a => Path.Combine(work, "bootimage-" + a.Name.Replace('/', '_')), StringComparer.Ordinal);
         var capturing = new CapturingFileTreeSource(tree, captures);

@@ -206,7 +206,7 @@ internal static class BuildCommands
         if (result.Iso is { } iso)
         {
             writer.WriteLine($"built  {Path.GetRelativePath(plan.ProjectDirectory, iso.IsoPath)}  {iso.Length:N0} bytes  sha256 {iso.Sha256}");
-            writer.WriteLine($"       kernel {iso.Kernel}, initrd {iso.Initrd}, rootfs.squashfs {iso.RootfsSquashFsSize:N0} bytes, boot assets from {iso.BootAssetsFrom}" +
+            writer.WriteLine($"       {iso.Boot}" +
                              (iso.ContentParts.Count > 0 ? $", content parts {iso.ContentParts.Count}" : ""));
         }
 

@@ -41,6 +41,9 @@ public static class ProjectLoader
     public const string DockerignoreName = ".dockerignore";
     public const string IsoVolumeId = "COS_LIVE";
 
+    /// <summary>The label of a Trusted Boot installer (AuroraBoot's UKI ISO: <c>xorriso -V UKI_ISO_INSTALL</c>).</summary>
+    public const string TrustedBootIsoVolumeId = "UKI_ISO_INSTALL";
+
     public static ProjectLoadResult Load(string projectDirectory, ProjectOptions options)
     {
         var diagnostics = new DiagnosticBag();
@@ -95,6 +98,10 @@ public static class ProjectLoader
         var overlay = ProjectInputs.Overlay(inputs, diagnostics);
         var luetAuth = ProjectInputs.LuetAuth(inputs, diagnostics);
         CheckBootAssets(directory, settings, arguments.LocationOf("BOOT_ASSETS"), diagnostics);
+        if (settings?.TrustedBoot is not null)
+        {
+            CheckTrustedBootKeys(directory, arguments.LocationOf("IS_UKI"), diagnostics);
+        }
 
         var sources = settings is null ? null : UpstreamSourceFormulas.Resolve(settings, arguments, diagnostics);
         if (diagnostics.HasErrors || settings is null || selected is null || sources is null || versions is null)
@@ -119,7 +126,7 @@ public static class ProjectLoader
             KubernetesVersionSource = versions.Source,
             KubernetesVersionsAvailable = versions.VersionsOf(settings.K8sDistribution).Count,
             ProviderImages = images,
-            Iso = new IsoPlan(isoPath, isoPath + ".sha256", IsoVolumeId, settings.SquashFsCompression, settings.ForceInteractiveInstall ? 2 : 0),
+            Iso = new IsoPlan(isoPath, isoPath + ".sha256", settings.TrustedBoot is null ? IsoVolumeId : TrustedBootIsoVolumeId, settings.SquashFsCompression, settings.ForceInteractiveInstall ? 2 : 0),
             Inputs = embedded,
             Customisations = customisations,
             Estimate = Estimate(settings, images, embedded),
@@ -280,6 +287,20 @@ public static class ProjectLoader
             var (file, line) = arguments.LocationOf(definition.Key);
             diagnostics.Warning(file, $"accepted without effect, unused here: the Dockerfile's customisations declare no ARG {definition.Key}", line, definition.Key,
                 $"add 'ARG {definition.Key}' below the customisation marker where a RUN uses it, or remove the line");
+        }
+    }
+
+    /// <summary>
+    /// IS_UKI=true signs with the project's key set (CanvOS keeps it in secure-boot/, made by +uki-genkey): every problem
+    /// with it is reported before anything is pulled, each naming its file.
+    /// </summary>
+    private static void CheckTrustedBootKeys(string directory, (string File, int? Line) location, DiagnosticBag diagnostics)
+    {
+        var keys = Path.Combine(directory, TrustedBootSettings.KeysDirectory);
+        foreach (var problem in EdgeForge.TrustedBoot.SecureBoot.SecureBootKeySet.Validate(keys))
+        {
+            diagnostics.Error(location.File, $"Trusted Boot key set: {problem.Replace(directory + "/", "", StringComparison.Ordinal)}", location.Line, "IS_UKI",
+                $"make the set with: edgeforge keys secureboot -o {TrustedBootSettings.KeysDirectory} --org \"$MY_ORG\" (CanvOS: earthly +uki-genkey)");
         }
     }
 

@@ -1,0 +1,141 @@
+using System.Text;
+using EdgeForge.Build.Composition;
+using EdgeForge.Compression;
+using EdgeForge.Configuration.Arguments;
+using EdgeForge.DiskFormats.Cpio;
+using EdgeForge.DiskFormats.Fat;
+using EdgeForge.FileTree;
+
+namespace EdgeForge.Build.Installer;
+
+/// <summary>
+/// The boot side of a Trusted Boot installer (CanvOS <c>+build-uki-iso</c>, which runs AuroraBoot's <c>build-uki</c>):
+/// the whole installer root filesystem becomes the initrd of one unified kernel image, signed with the project's db
+/// key, started by systemd-boot (signed with the same key) from an EFI system partition that also carries the key set
+/// for enrolment. Facts from AuroraBoot's pkg/uki and pkg/constants; the files are written by our own code.
+/// </summary>
+public static class TrustedBootMedia
+{
+    /// <summary>AuroraBoot's <c>UkiCmdline</c>: what every Kairos unified kernel image boots with.</summary>
+    public const string KairosCommandLine = "console=ttyS0 console=tty1 net.ifnames=1 rd.immucore.oemlabel=COS_OEM rd.immucore.oemtimeout=2 " +
+                                            "rd.immucore.uki selinux=0 panic=5 rd.shell=0 systemd.crash_reboot=yes";
+
+    /// <summary>AuroraBoot's <c>UkiCmdlineInstall</c>: the installer's image boots into the installer.</summary>
+    public const string InstallModeArgument = "install-mode";
+
+    /// <summary>AuroraBoot's <c>ArtifactBaseName</c>: the default ("no role") image and its loader entry.</summary>
+    public const string EntryName = "norole";
+
+    public const string EspLabel = "UKI_EFI";
+
+    /// <summary>The systemd-boot and systemd-stub binaries of a distribution's <c>systemd-boot-efi</c> package.</summary>
+    public static readonly string[] BootLoaderPaths = ["usr/lib/systemd/boot/efi/systemd-bootx64.efi"];
+
+    public static readonly string[] StubPaths = ["usr/lib/systemd/boot/efi/linuxx64.efi.stub"];
+
+    /// <summary>The names a <c>BOOT_ASSETS</c> directory or image holds them under (at its root).</summary>
+    public const string BootLoaderAssetName = "systemd-bootx64.efi", StubAssetName = "linuxx64.efi.stub";
+
+    /// <summary>Directories whose contents a running system makes (AuroraBoot's initramfs leaves them out).</summary>
+    private static readonly string[] RuntimeDirectories = ["proc", "sys", "dev", "run", "tmp"];
+
+    /// <summary>The full kernel command line of the installer's image: Kairos's, install mode, then <c>CMDLINE</c>.</summary>
+    public static string CommandLine(TrustedBootSettings settings) =>
+        string.Join(' ', new[] { KairosCommandLine, InstallModeArgument, settings.ExtraCommandLine }.Where(p => p.Length > 0));
+
+    /// <summary>
+    /// The installer root filesystem as the unified kernel image's initrd sees it (AuroraBoot createInitramfs and
+    /// setupDirectoriesAndFiles): without <c>/boot</c> (the kernel is its own section) and without what proc, sys, dev,
+    /// run and tmp hold; with <c>/init</c> → <c>/usr/bin/immucore</c> when the image has no <c>/init</c>, and the mount
+    /// points <c>/oem</c>, <c>/efi</c>, <c>/usr/local/cloud-config</c>.
+    /// </summary>
+    /// <remarks>
+    /// The directories proc, sys, dev, run and tmp themselves stay (empty), so the first process has its mount points;
+    /// owners and times stay the image's (AuroraBoot zeroes them to work around its cpio library, which would give
+    /// files of system users to root).
+    /// </remarks>
+    public static IFileTreeSource InitrdTree(IFileTreeSource installer, long time)
+    {
+        var paths = installer.Entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        var extra = new InMemoryFileTreeSource();
+        if (!paths.Contains("init"))
+        {
+            extra.AddSymlink("init", "/usr/bin/immucore", modificationTime: time);
+        }
+
+        foreach (var directory in new[] { "oem", "efi", "usr/local/cloud-config" }.Where(d => !paths.Contains(d)))
+        {
+            extra.AddDirectory(directory, modificationTime: time);
+        }
+
+        return MappedFileTree.Create(installer, path =>
+        {
+            if (path == "boot" || path.StartsWith("boot/", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var slash = path.IndexOf('/');
+            return slash > 0 && RuntimeDirectories.Contains(path[..slash]) ? null : path;
+        }, extra);
+    }
+
+    /// <summary>
+    /// Writes the initrd: <see cref="InitrdTree"/> as newc cpio, zstd-compressed on every core. Level 11: AuroraBoot asks
+    /// its zstd library for "best compression", which is about libzstd's 11; higher levels would take minutes for a
+    /// root filesystem and gain little, and the kernel unpacks any level (window sizes stay far below its limit).
+    /// </summary>
+    public static async Task<(long Archive, long Compressed, int Entries)> WriteInitrdAsync(IFileTreeSource tree, string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        CpioWriteResult result;
+        await using (var zstd = new ZstdCompressStream(file, level: 11, workers: Environment.ProcessorCount, leaveOpen: true))
+        {
+            result = await CpioNewcWriter.WriteAsync(tree, zstd, cancellationToken).ConfigureAwait(false);
+        }
+
+        await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return (result.Length, file.Length, result.Entries);
+    }
+
+    /// <summary>
+    /// systemd-boot's loader.conf as AuroraBoot writes it. <c>secure-boot-enroll force</c> enrols the keys of
+    /// <c>loader/keys/auto</c> on a machine in Setup Mode without asking (<c>AUTO_ENROLL_SECUREBOOT_KEYS=true</c>);
+    /// without it CanvOS leaves AuroraBoot's default, <c>if-safe</c> (automatic only in a virtual machine, else a menu
+    /// entry; systemd-boot before 253 does not know it and offers the menu entry).
+    /// </summary>
+    public static string LoaderConfiguration(TrustedBootSettings settings) =>
+        $"timeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll {(settings.AutoEnrollKeys ? "force" : "if-safe")}\n";
+
+    /// <summary>
+    /// The Boot Loader Specification type #1 entry of the image. <c>efi</c> rather than AuroraBoot's <c>uki</c> key:
+    /// <c>uki</c> needs systemd-boot 257, while the loader here comes from the installer image, which may be older, and
+    /// every version starts an <c>efi</c> entry the same way.
+    /// </summary>
+    public static string LoaderEntry(TrustedBootSettings settings) =>
+        $"title {settings.Branding}\nsort-key {EntryName}-0\nefi /EFI/kairos/{EntryName}.efi\n";
+
+    /// <summary>
+    /// The EFI system partition: signed systemd-boot at the removable-media path, the image under EFI/kairos, the
+    /// loader configuration and entry, and PK/KEK/db updates under loader/keys/auto (always: with auto-enrolment off
+    /// systemd-boot offers them as a menu entry).
+    /// </summary>
+    public static async Task<long> WriteEspAsync(string path, string signedBootLoader, string uki, TrustedBootSettings settings,
+        IReadOnlyDictionary<string, string> enrolment, long time, CancellationToken cancellationToken)
+    {
+        var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = time });
+        fat.AddFile("EFI/BOOT/BOOTX64.EFI", signedBootLoader);
+        fat.AddFile($"EFI/kairos/{EntryName}.efi", uki);
+        fat.AddDirectory("EFI/tools");
+        fat.AddFile("loader/loader.conf", Encoding.UTF8.GetBytes(LoaderConfiguration(settings)));
+        fat.AddFile($"loader/entries/{EntryName}.conf", Encoding.UTF8.GetBytes(LoaderEntry(settings)));
+        foreach (var (name, file) in enrolment.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            fat.AddFile($"loader/keys/auto/{name}", file);
+        }
+
+        await using var esp = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
+        return esp.Length;
+    }
+}
