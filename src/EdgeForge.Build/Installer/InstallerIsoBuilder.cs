@@ -1,6 +1,6 @@
 using EdgeForge.Build.Pipeline;
-using EdgeForge.Configuration.Arguments;
 using EdgeForge.Configuration.Planning;
+using TrustedBootSettings = EdgeForge.Configuration.Arguments.TrustedBootSettings;
 using EdgeForge.DiskFormats.Fat;
 using EdgeForge.DiskFormats.Iso9660;
 using EdgeForge.FileTree;
@@ -133,9 +133,9 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             ? await TrustedBootLayoutAsync(tree, locator, trustedBoot, work, cancellationToken).ConfigureAwait(false)
             : await StandardLayoutAsync(tree, locator, work, cancellationToken).ConfigureAwait(false);
         var writer = new Iso9660Writer(boot.Options);
-        foreach (var (isoPath, localPath) in boot.Files)
+        foreach (var (pathInIso, localPath) in boot.Files)
         {
-            writer.AddFile(isoPath, localPath);
+            writer.AddFile(pathInIso, localPath);
         }
 
         writer.AddFileTree(IsoRootFiles(boot.Generated));
@@ -260,7 +260,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             return esp.Length;
         }, length => $"{length:N0} bytes").ConfigureAwait(false);
 
-        var options = new IsoImageOptions
+        var isoOptions = new IsoImageOptions
         {
             VolumeId = plan.Iso.VolumeId,
             Timestamp = options.SourceDateEpoch,
@@ -283,7 +283,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
             },
         };
-        return new BootLayout(options,
+        return new BootLayout(isoOptions,
             [("boot/eltorito.img", eltorito), ("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)],
             StandardGeneratedFiles(),
             $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs.ImageSize:N0} bytes, boot assets from {assetsFrom}");
