@@ -122,6 +122,17 @@ public sealed class SecureBootKeySetTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_exported_keys_directory_adds_nothing_as_in_canvos()
+    {
+        var exported = Directory.CreateDirectory(_scratch.Combine("exported-keys")).FullName;
+
+        var summary = SecureBootKeySet.Create(Set, Options with { ExportedKeysDirectory = exported }, force: false);
+
+        summary.SignatureLists.ShouldBe(new Dictionary<string, int> { ["PK"] = 1, ["KEK"] = 2, ["db"] = 3 });
+        File.Exists(Path.Combine(Set, "enrollment/dbx.esl")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_malformed_exported_list_names_the_file_and_nothing_is_written()
     {
         var exported = ExportedKeys(_scratch.Combine("exported"), withDbx: false);
@@ -177,7 +188,7 @@ public sealed class SecureBootKeySetTests : IDisposable
     [Theory]
     [InlineData("", 2048, 5475, "--org")]
     [InlineData("   ", 2048, 5475, "--org")]
-    [InlineData("Bad\u0007Org", 2048, 5475, "printable")]
+    [InlineData("Bad\u0007Org", 2048, 5475, "--org \"Bad?Org\": use at most 60 printable")]
     [InlineData("ACME", 1024, 5475, "--bits 1024")]
     [InlineData("ACME", 2048, 0, "--expiry-days 0")]
     public void Bad_options_are_refused_before_anything_is_made(string organization, int bits, int days, string expected)
