@@ -21,7 +21,8 @@ public static class ErrorMapping
     {
         // Input the user must fix: nothing heavy has started, or what was given cannot be used.
         InvalidInputException or BuildInputException or PlanLockException or ContentInputException or RegistriesConfigurationException
-            or PlatformNotFoundException or SquashFsTreeException or EdgeForge.Content.Signing.SigningKeyException => new(ExitCodes.InvalidInput, e.Message),
+            or PlatformNotFoundException or SquashFsTreeException or EdgeForge.Content.Signing.SigningKeyException
+            or EdgeForge.TrustedBoot.SecureBoot.SecureBootKeyException => new(ExitCodes.InvalidInput, e.Message),
         FileNotFoundException or DirectoryNotFoundException => new(ExitCodes.InvalidInput, e.Message),
 
         // Text given on the command line or in an environment variable that does not parse (a reference, a platform,

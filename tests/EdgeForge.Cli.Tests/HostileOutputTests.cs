@@ -17,6 +17,7 @@ public sealed class HostileOutputTests
         { "fs fat", "fs fat {tree} -o {out}/tree.img" },
         { "site-user-data", "site-user-data {userdata} -o {out}/site.iso" },
         { "keys generate", "keys generate -o {out}/keys --bits 4096" },
+        { "keys secureboot", "keys secureboot -o {out}/secure-boot --org ACME" },
     };
 
     [Theory]
@@ -24,7 +25,7 @@ public sealed class HostileOutputTests
     public async Task A_full_disk_is_a_clear_failure_that_leaves_nothing(string name, string command)
     {
         using var work = new TestDirectory();
-        using var disk = SmallFilesystem.Full(name == "keys generate" ? 4096 : 256 << 10);
+        using var disk = SmallFilesystem.Full(name switch { "keys generate" => 4096, "keys secureboot" => 16 << 10, _ => 256 << 10 });
 
         var result = await CliResult.RunAsync(Arguments(command, work, disk.Path));
 

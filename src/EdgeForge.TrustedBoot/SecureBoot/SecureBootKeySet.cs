@@ -354,7 +354,10 @@ public sealed class SecureBootKeySet : IDisposable
         }
     }
 
-    /// <summary>CanvOS's exported-keys: ESL files named KEK, db and dbx, each optional, appended to the set's own lists.</summary>
+    /// <summary>
+    /// CanvOS's exported-keys: ESL files named KEK, db and dbx, each optional, appended to the set's own lists. An empty
+    /// directory adds nothing, as in CanvOS (its +secure-boot-dirs makes the directory empty); the summary's list counts show it.
+    /// </summary>
     private static Dictionary<string, IReadOnlyList<EfiSignatureList>> ReadExported(string? directory)
     {
         var exported = new Dictionary<string, IReadOnlyList<EfiSignatureList>>();
@@ -375,11 +378,6 @@ public sealed class SecureBootKeySet : IDisposable
             {
                 exported[name] = EfiSignatureList.ReadFile(path);
             }
-        }
-
-        if (exported.Count == 0)
-        {
-            throw new SecureBootKeyException($"--exported-keys {directory}: holds none of the ESL files KEK, db, dbx (names are case-sensitive)");
         }
 
         return exported;

@@ -43,7 +43,9 @@ public sealed record SecureBootKeySetOptions
 
             if (Organization.Length > MaxOrganizationLength || Organization.Any(c => char.IsControl(c) || char.IsSurrogate(c)))
             {
-                throw new SecureBootKeyException($"--org \"{Organization}\": use at most {MaxOrganizationLength} printable characters (it becomes the certificates' common name)");
+                // The name is not echoed as it is: a control character would reach the terminal.
+                var shown = new string([.. Organization.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? '?' : c)]);
+                throw new SecureBootKeyException($"--org \"{shown}\": use at most {MaxOrganizationLength} printable characters (it becomes the certificates' common name)");
             }
 
             if (Organization != Organization.Trim())
