@@ -75,16 +75,29 @@ public sealed class SilentInputTests
     }
 
     [Theory]
-    [InlineData("MY_ORG=Acme")]
-    [InlineData("UKI_BRING_YOUR_OWN_KEYS=true")]
-    [InlineData("INCLUDE_MS_SECUREBOOT_KEYS=false")]
-    [InlineData("AUTO_ENROLL_SECUREBOOT_KEYS=true")]
-    [InlineData("ENROLL_SPECTRO_EXTENSION_CERT=true")]
-    public void Secure_boot_keys_while_is_uki_is_off_say_trusted_boot_is_not_built(string line)
+    [InlineData("MY_ORG=Acme", "keys secureboot --org")]
+    [InlineData("UKI_BRING_YOUR_OWN_KEYS=true", "keys secureboot --bring-your-own")]
+    [InlineData("INCLUDE_MS_SECUREBOOT_KEYS=false", "keys secureboot --include-ms-keys")]
+    [InlineData("ENROLL_SPECTRO_EXTENSION_CERT=true", "keys secureboot --exported-keys")]
+    [InlineData("AUTO_ENROLL_SECUREBOOT_KEYS=true", "has no effect: IS_UKI=false")]
+    [InlineData("CMDLINE=console=ttyS1", "has no effect: IS_UKI=false")]
+    public void Secure_boot_keys_say_where_they_act_key_generation_or_a_trusted_boot_build(string line, string said)
     {
         var diagnostics = Resolve("IS_UKI=false\n" + line);
 
-        diagnostics.Warnings.ShouldHaveSingleItem().Message.ShouldContain("Trusted Boot (IS_UKI) builds");
+        diagnostics.Warnings.ShouldHaveSingleItem().Message.ShouldContain(said);
+    }
+
+    [Fact]
+    public void Is_uki_without_a_key_set_is_an_error_naming_the_missing_directory_and_the_command_that_makes_it()
+    {
+        using var project = new TestProject().With(".arg", Arg + "IS_UKI=true\n");
+        var diagnostics = ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null }).Diagnostics;
+
+        var error = diagnostics.Errors.ShouldHaveSingleItem();
+        error.Key.ShouldBe("IS_UKI");
+        error.Message.ShouldContain("secure-boot: no such directory");
+        error.Hint.ShouldNotBeNull().ShouldContain("edgeforge keys secureboot -o secure-boot");
     }
 
     [Fact]

@@ -214,7 +214,8 @@ public sealed class UpstreamSourcesTests
         warned.HasErrors.ShouldBeFalse();
         warned.Warnings.Select(w => (w.Key, w.Line)).ShouldBe(
             [("MY_ORG", 4), ("BRANDING", 2), ("EFI_MAX_SIZE", 3), ("NVIDIA_DRIVER_BRANCH", 5), ("AURORABOOT_VERSION", 6), ("IS_MAAS", 7), ("ALPINE_TAG", 8)], ignoreOrder: true);
-        warned.Warnings.Single(w => w.Key == "BRANDING").Message.ShouldBe("accepted without effect, not built yet: only Trusted Boot (IS_UKI) builds use it, and this version of edgeforge does not build them");
+        warned.Warnings.Single(w => w.Key == "BRANDING").Message.ShouldBe("has no effect: IS_UKI=false");
+        warned.Warnings.Single(w => w.Key == "MY_ORG").Message.ShouldContain("edgeforge keys secureboot --org");
         warned.Warnings.Single(w => w.Key == "AURORABOOT_VERSION").Message.ShouldStartWith("accepted without effect, unused here:");
         warned.Warnings.Single(w => w.Key == "AURORABOOT_VERSION").Message.ShouldContain("without AuroraBoot");
         warned.Warnings.Single(w => w.Key == "IS_MAAS").Message.ShouldStartWith("accepted without effect, not built yet:");

@@ -585,7 +585,7 @@ public sealed partial class BuildSettingsResolver
 
         var efiMax = MiB("EFI_MAX_SIZE", 2048);
         var efiImage = MiB("EFI_IMG_SIZE", 2200);
-        if (efiMax > efiImage)
+        if (enabled && efiMax > efiImage)
         {
             Error("EFI_MAX_SIZE", $"{efiMax} MiB is larger than EFI_IMG_SIZE={efiImage} MiB: the unified kernel image lives inside the EFI partition",
                 "make EFI_IMG_SIZE at least EFI_MAX_SIZE");
