@@ -570,6 +570,9 @@ public sealed partial class BuildSettingsResolver
             }
         }
 
+        // Options of key generation, unused by the build, but a typo in their values is still a typo.
+        _ = Bool("UKI_BRING_YOUR_OWN_KEYS", false);
+        _ = Bool("INCLUDE_MS_SECUREBOOT_KEYS", true);
         var autoEnroll = Bool("AUTO_ENROLL_SECUREBOOT_KEYS", false);
         var cmdline = Value("CMDLINE", "stylus.registration").Trim();
         var branding = Value("BRANDING", "Palette eXtended Kubernetes Edge").Trim();
