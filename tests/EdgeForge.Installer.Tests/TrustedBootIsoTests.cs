@@ -131,6 +131,18 @@ public sealed class TrustedBootIsoTests(TrustedBootIsoFixture fixture) : IClassF
         await ExternalTool.RunAsync("xorriso", "-osirrox", "on", "-indev", fixture.IsoPath, "-extract", "/", tree);
         File.ReadAllText(Path.Combine(tree, "config.yaml")).ShouldContain("name: edgeforge-uki-site");
         File.Exists(Path.Combine(tree, "rootfs.squashfs")).ShouldBeFalse("the unified kernel image carries the root filesystem");
+
+        // CanvOS's overlay additions: luet, and the stylus package packed under the framework's name (luet util pack).
+        File.ReadAllText(Path.Combine(tree, "luet")).ShouldContain("luet fixture");
+        var archive = Path.Combine(tree, "stylus-image.tar");
+        var config = JsonDocument.Parse(await ExternalTool.RunAsync("skopeo", "inspect", "--config", "docker-archive:" + archive)).RootElement;
+        config.GetProperty("history")[0].GetProperty("created_by").GetString().ShouldBe("luet");
+        config.GetProperty("architecture").GetString().ShouldBe("amd64");
+        var manifest = JsonDocument.Parse(await ExternalTool.RunAsync("tar", "-xOf", archive, "manifest.json")).RootElement[0];
+        manifest.GetProperty("RepoTags")[0].GetString().ShouldBe(EdgeForge.Testing.Upstreams.CanvosUpstreams.StylusImage());
+        var layer = manifest.GetProperty("Layers")[0].GetString()!;
+        var unit = await ExternalTool.RunAsync("sh", "-c", $"tar -xOf '{archive}' '{layer}' | tar -xOf - etc/systemd/system/stylus-agent.service");
+        unit.ShouldContain(EdgeForge.Testing.Upstreams.CanvosUpstreams.StylusPackageMarker);
         var check = await ExternalTool.RunUncheckedAsync("sh", "-c", $"cd '{Path.GetDirectoryName(fixture.IsoPath)}' && sha256sum -c edge-uki.iso.sha256");
         check.ExitCode.ShouldBe(0, check.Output + check.Error);
     }

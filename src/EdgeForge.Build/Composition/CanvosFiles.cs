@@ -89,17 +89,21 @@ public static partial class CanvosFiles
     }
 
     /// <summary><c>COPY (+third-party/etcdctl) /usr/bin/</c>: the binary at <paramref name="etcdctlPath"/> of the third-party image.</summary>
-    public static MappedFileTree Etcdctl(IFileTreeSource thirdPartyImage, string etcdctlPath, string imageName)
+    public static MappedFileTree Etcdctl(IFileTreeSource thirdPartyImage, string etcdctlPath, string imageName) =>
+        ThirdPartyBinary(thirdPartyImage, etcdctlPath, imageName, "etcdctl", "usr/bin/etcdctl");
+
+    /// <summary>A binary of the third-party image (CanvOS <c>+third-party/NAME</c>) at <paramref name="destination"/>.</summary>
+    public static MappedFileTree ThirdPartyBinary(IFileTreeSource thirdPartyImage, string binaryPath, string imageName, string name, string destination)
     {
-        var path = etcdctlPath.Trim('/');
+        var path = binaryPath.Trim('/');
         var entry = thirdPartyImage.Entries.FirstOrDefault(e => e.Path == path);
         if (entry is null || entry.Kind is not (FileTreeEntryKind.RegularFile or FileTreeEntryKind.Hardlink))
         {
-            throw new UpstreamContentException($"the third-party image {imageName} (SPECTRO_THIRD_PARTY_IMAGE) has no file /{path}, where CanvOS takes etcdctl from; " +
+            throw new UpstreamContentException($"the third-party image {imageName} (SPECTRO_THIRD_PARTY_IMAGE) has no file /{path}, where CanvOS takes {name} from; " +
                 "check BUILDER_3RDPARTY_VERSION and ARCH");
         }
 
-        return MappedFileTree.Create(thirdPartyImage, p => p == path ? "usr/bin/etcdctl" : null);
+        return MappedFileTree.Create(thirdPartyImage, p => p == path ? destination : null);
     }
 
     /// <summary>The version the third-party image records next to etcdctl (<c>etcdctl.version</c>), for the report.</summary>

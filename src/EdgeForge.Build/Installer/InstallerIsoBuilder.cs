@@ -54,7 +54,17 @@ public sealed record InstallerIsoOptions
 
     /// <summary>The step this build runs in: messages outside a stage are its own, and it prefixes the stages' names.</summary>
     public string StepName { get; init; } = "installer-iso";
+
+    /// <summary>For a Trusted Boot ISO: what CanvOS's build-uki-iso adds to the ISO root besides the user's overlay.</summary>
+    public TrustedBootIsoPayload? TrustedBootPayload { get; init; }
 }
+
+/// <summary>
+/// CanvOS <c>+build-uki-iso</c>'s overlay additions: <c>stylus-image.tar</c>, the stylus package image packed as luet
+/// packs it under the stylus framework's name (<c>+stylus-image-pack</c>), and the <c>luet</c> binary of the
+/// third-party image, at the ISO root.
+/// </summary>
+public sealed record TrustedBootIsoPayload(IImage StylusPackage, string StylusImageName, IFileTreeSource Luet);
 
 /// <param name="Boot">How the medium boots, for the build's summary: the kernel, the root filesystem image, where the boot loaders came from.</param>
 public sealed record InstallerIsoResult(
@@ -78,6 +88,11 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     private sealed record BootAsset(string Name, string? LocalPath, string? ImagePath);
 
     private StepScope? _stage;
+
+    /// <summary>The Trusted Boot payload's files for the ISO root, once prepared (<c>stylus-image.tar</c>, <c>luet</c>).</summary>
+    private IReadOnlyList<IFileTreeSource> _trustedBootTrees = [];
+
+    public const string StylusImageArchive = "stylus-image.tar", LuetBinary = "luet";
 
     private void Log(string message) => StepScope.Message(options.Observer, _stage, options.StepName, message);
 
@@ -139,6 +154,11 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
 
         writer.AddFileTree(IsoRootFiles(boot.Generated));
+        foreach (var payloadFiles in _trustedBootTrees)
+        {
+            writer.AddFileTree(payloadFiles);
+        }
+
         if (plan.Inputs.EdgeCustomConfig is { } signing)
         {
             writer.AddFile(".edge_custom_config.yaml", signing.Path);
@@ -360,6 +380,15 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             generated.AddFile("config.yaml", File.ReadAllBytes(userData.Path), modificationTime: options.SourceDateEpoch);
         }
 
+        var payload = options.TrustedBootPayload ?? throw new InvalidOperationException("a Trusted Boot ISO needs InstallerIsoOptions.TrustedBootPayload");
+        var packed = Path.Combine(work, "payload");
+        Directory.CreateDirectory(packed);
+        await StageAsync("stylus-image", $"stylus-image.tar: the stylus package image packed as {payload.StylusImageName} (luet util pack)", async _ =>
+            await EdgeForge.Luet.LuetImagePack.WriteAsync(await ImageFileTree.LoadAsync(payload.StylusPackage, cancellationToken).ConfigureAwait(false),
+                payload.StylusImageName, "linux", plan.Settings.Arch, Path.Combine(packed, StylusImageArchive), options.SourceDateEpoch, cancellationToken).ConfigureAwait(false),
+            length => $"{length:N0} bytes").ConfigureAwait(false);
+        _trustedBootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet];
+
         // UEFI only, as AuroraBoot's UKI ISO: one El Torito EFI entry, and the same partition in the MBR/GPT so the image
         // written to a USB stick boots too. No BIOS boot code: a unified kernel image is an EFI program.
         var isoOptions = new IsoImageOptions
@@ -454,7 +483,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     private static readonly HashSet<string> BuildOwnedPaths = new(StringComparer.Ordinal)
     {
         "boot/eltorito.img", "boot/kernel", "boot/initrd", "boot/uefi.img", "boot/boot.catalog", "rootfs.squashfs", ".edge_custom_config.yaml",
-        "opt/spectrocloud/clusterconfig/spc.tgz",
+        "opt/spectrocloud/clusterconfig/spc.tgz", StylusImageArchive, LuetBinary,
     };
 
     /// <summary>The ISO overlay (<c>overlay/files-iso/</c>) with the generated files over it.</summary>

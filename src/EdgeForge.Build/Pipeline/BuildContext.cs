@@ -121,6 +121,9 @@ public sealed class BuildContext
     public PinnedImage? StylusFramework { get; set; }
     public PinnedImage? KairosProvider { get; set; }
     public PinnedImage? ThirdParty { get; set; }
+
+    /// <summary>The stylus package image (<c>STYLUS_PACKAGE_BASE</c>), pinned for Trusted Boot ISOs only.</summary>
+    public PinnedImage? StylusPackage { get; set; }
     public LuetDockerRepository? Luet { get; set; }
 
     /// <summary>Each cell's luet packages (the Kubernetes package and what it requires), or why they cannot be had.</summary>

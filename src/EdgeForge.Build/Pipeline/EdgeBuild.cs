@@ -6,6 +6,7 @@ using EdgeForge.Build.ProviderImages;
 using EdgeForge.Build.Sandbox;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Luet;
+using EdgeForge.Oci.Layers;
 using EdgeForge.Oci.Model;
 
 namespace EdgeForge.Build.Pipeline;
@@ -195,8 +196,19 @@ public static class EdgeBuild
     private static async Task InstallerIsoAsync(BuildContext context, CancellationToken cancellationToken)
     {
         var plan = context.Plan;
+        TrustedBootIsoPayload? payload = null;
+        if (plan.Settings.TrustedBoot is not null)
+        {
+            var thirdParty = context.ThirdParty ?? throw new InvalidOperationException("pin-upstreams did not pin the third-party image");
+            var package = context.StylusPackage ?? throw new InvalidOperationException("pin-upstreams did not pin the stylus package image");
+            var luet = CanvosFiles.ThirdPartyBinary(await ImageFileTree.LoadAsync(thirdParty.Image, cancellationToken).ConfigureAwait(false), plan.Sources.LuetPath,
+                thirdParty.Reference, "luet", InstallerIsoBuilder.LuetBinary);
+            payload = new TrustedBootIsoPayload(package.Image, plan.Sources.StylusFramework.Reference, luet);
+        }
+
         var builder = new InstallerIsoBuilder(plan, new InstallerIsoOptions
         {
+            TrustedBootPayload = payload,
             BootAssets = context.Options.BootAssets,
             ExtraKernelArguments = context.Options.ExtraKernelArguments,
             ContentPartSize = context.Options.ContentPartSize,

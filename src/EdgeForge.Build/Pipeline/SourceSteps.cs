@@ -45,7 +45,8 @@ internal static class SourceSteps
         // Independent pulls run together; each is pulled once even when several steps need it.
         var baseTask = Pin(sources.Base);
         var stylusTask = Pin(sources.StylusFramework);
-        var thirdPartyTask = context.BuildsProviderImages ? Pin(sources.ThirdParty) : null;
+        var thirdPartyTask = NeedsThirdParty(context) ? Pin(sources.ThirdParty) : null;
+        var stylusPackageTask = NeedsStylusPackage(context) ? Pin(sources.StylusPackage) : null;
         context.Base = await baseTask.ConfigureAwait(false);
 
         // CanvOS's CHECK_SYSTEMD_VERSION on the base: systemd ≥ 255 takes Kubernetes and the agent provider as system
@@ -69,6 +70,11 @@ internal static class SourceSteps
         if (thirdPartyTask is not null)
         {
             context.ThirdParty = await thirdPartyTask.ConfigureAwait(false);
+        }
+
+        if (stylusPackageTask is not null)
+        {
+            context.StylusPackage = await stylusPackageTask.ConfigureAwait(false);
         }
 
         if (providerTask is not null)
@@ -140,16 +146,27 @@ internal static class SourceSteps
         var sources = context.Plan.Sources;
         yield return sources.Base;
         yield return sources.StylusFramework;
-        if (context.BuildsProviderImages)
+        if (context.BuildsProviderImages && context.Plan.Settings.K8sProviderSource is null)
         {
-            if (context.Plan.Settings.K8sProviderSource is null)
-            {
-                yield return sources.KairosProvider;
-            }
+            yield return sources.KairosProvider;
+        }
 
+        if (NeedsThirdParty(context))
+        {
             yield return sources.ThirdParty;
         }
+
+        if (NeedsStylusPackage(context))
+        {
+            yield return sources.StylusPackage;
+        }
     }
+
+    /// <summary>etcdctl for provider images; luet for the Trusted Boot ISO (CanvOS build-uki-iso copies it into the overlay).</summary>
+    private static bool NeedsThirdParty(BuildContext context) => context.BuildsProviderImages || NeedsStylusPackage(context);
+
+    /// <summary>The stylus package image: only the Trusted Boot ISO carries it (<c>stylus-image.tar</c>, CanvOS +stylus-image-pack).</summary>
+    private static bool NeedsStylusPackage(BuildContext context) => context.BuildsIso && context.Plan.Settings.TrustedBoot is not null;
 
     private static Digest? LockedDigest(BuildContext context, string role, string reference) =>
         context.Options.Locked?.DigestOf(role, reference) is { } digest ? Digest.Parse(digest) : null;

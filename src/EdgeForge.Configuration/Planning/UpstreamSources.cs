@@ -33,6 +33,9 @@ public sealed record UpstreamSources
     /// <summary>Path of etcdctl inside <see cref="ThirdParty"/>, as CanvOS's <c>download-third-party</c> target reads it.</summary>
     public required string EtcdctlPath { get; init; }
 
+    /// <summary>Where CanvOS's <c>+third-party/luet</c> takes luet from in the third-party image (the Trusted Boot ISO carries it).</summary>
+    public required string LuetPath { get; init; }
+
     public IReadOnlyList<UpstreamImage> All => [Base, StylusFramework, StylusPackage, KairosProvider, LuetRepository, ThirdParty];
 }
 
@@ -82,10 +85,15 @@ public static class UpstreamSourceFormulas
                 providerKey, "SPECTRO_PUB_REPO"),
             LuetRepository = Checked(LuetRepositoryRole, $"{settings.SpectroLuetRepo}/{LuetRepositoryName(settings.Arch)}", "SPECTRO_LUET_REPO"),
             ThirdParty = Checked(ThirdPartyRole, settings.SpectroThirdPartyImage, "SPECTRO_THIRD_PARTY_IMAGE", "BUILDER_3RDPARTY_VERSION"),
-            EtcdctlPath = $"binaries/etcdctl/latest/{(settings.FipsEnabled ? "vertex" : "palette")}/{settings.Arch}/etcdctl",
+            EtcdctlPath = ThirdPartyBinary(settings, "etcdctl"),
+            LuetPath = ThirdPartyBinary(settings, "luet"),
         };
         return diagnostics.Errors.Count() > before ? null : sources;
     }
+
+    /// <summary>CanvOS's download-third-party: <c>/binaries/NAME/latest/$BIN_TYPE/$ARCH/NAME</c>, BIN_TYPE vertex for FIPS, else palette.</summary>
+    private static string ThirdPartyBinary(BuildSettings settings, string name) =>
+        $"binaries/{name}/latest/{(settings.FipsEnabled ? "vertex" : "palette")}/{settings.Arch}/{name}";
 
     /// <summary>The OS's default base image (CanvOS's Earthfile formula, tags from base-images.json), or null when the OS has none.</summary>
     /// <remarks>

@@ -58,6 +58,11 @@ public sealed class CanvosUpstreams
 
     public static string BaseImage(string arch = "amd64") => $"{PublicRepository}/edge/kairos-ubuntu:22.04-core-{arch}-generic-{KairosInitVersion}";
     public static string StylusImage(string arch = "amd64") => $"{PublicRepository}/edge/stylus-framework-linux-{arch}:{AgentVersion}";
+    public static string StylusPackageImage(string arch = "amd64") => $"{PublicRepository}/edge/stylus-linux-{arch}:{AgentVersion}";
+
+    /// <summary>What the stylus package fixture holds (the Trusted Boot ISO packs it into stylus-image.tar).</summary>
+    public const string StylusPackageMarker = "stylus package fixture";
+
     public static string ProviderImage => $"{PublicRepository}/edge/kairos-io/provider-k3s:{K3sProviderVersion}";
     public static string ThirdPartyImage => $"{PublicRepository}/third-party/spectro-third-party:{ThirdPartyVersion}";
     public static string LuetRepository(string arch = "amd64") => $"{PublicRepository}/edge/luet-repo-{(arch == "arm64" ? "arm" : "amd")}";
@@ -101,6 +106,11 @@ public sealed class CanvosUpstreams
             ["opt/spectrocloud/bin/palette-agent"] = "#!/bin/sh\necho palette agent fixture\n",
             ["system/oem/50_stylus_fixture.yaml"] = "stages: {}\n",
         });
+        await PushFilesAsync(client, blobs, Local(StylusPackageImage()), new Dictionary<string, string>
+        {
+            ["opt/spectrocloud/bin/palette-agent"] = "#!/bin/sh\necho palette agent of the " + StylusPackageMarker + "\n",
+            ["etc/systemd/system/stylus-agent.service"] = "[Unit]\nDescription=" + StylusPackageMarker + "\n",
+        });
         await PushFilesAsync(client, blobs, Local(ProviderImage), new Dictionary<string, string>
         {
             ["usr/local/system/providers/agent-provider-k3s"] = "#!/bin/sh\necho agent-provider-k3s fixture\n",
@@ -109,6 +119,8 @@ public sealed class CanvosUpstreams
         {
             ["binaries/etcdctl/latest/palette/amd64/etcdctl"] = "#!/bin/sh\necho etcdctl fixture 3.5.13\n",
             ["binaries/etcdctl/latest/palette/amd64/etcdctl.version"] = "v3.5.13\n",
+            ["binaries/luet/latest/palette/amd64/luet"] = "#!/bin/sh\necho luet fixture 0.35.5\n",
+            ["binaries/luet/latest/palette/amd64/luet.version"] = "0.35.5\n",
         });
 
         var packages = (k3sVersions ?? K3sVersions).Select(version =>
