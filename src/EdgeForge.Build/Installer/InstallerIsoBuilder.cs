@@ -89,9 +89,6 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
     private StepScope? _stage;
 
-    /// <summary>The Trusted Boot payload's files for the ISO root, once prepared (<c>stylus-image.tar</c>, <c>luet</c>).</summary>
-    private IReadOnlyList<IFileTreeSource> _trustedBootTrees = [];
-
     public const string StylusImageArchive = "stylus-image.tar", LuetBinary = "luet";
 
     private void Log(string message) => StepScope.Message(options.Observer, _stage, options.StepName, message);
@@ -154,7 +151,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
 
         writer.AddFileTree(IsoRootFiles(boot.Generated));
-        foreach (var payloadFiles in _trustedBootTrees)
+        foreach (var payloadFiles in boot.RootTrees)
         {
             writer.AddFileTree(payloadFiles);
         }
@@ -181,7 +178,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         var partialChecksum = Path.Combine(Path.GetDirectoryName(checksumPath)!, $".{Path.GetFileName(checksumPath)}.{Environment.ProcessId}.partial");
         try
         {
-            var result = await StageAsync("iso", $"the hybrid ISO (BIOS + UEFI, CD + USB) {Path.GetFileName(isoPath)}", async stage =>
+            var result = await StageAsync("iso", $"{boot.Title} {Path.GetFileName(isoPath)}", async stage =>
             {
                 // The writer plans every extent first, so it reports bytes of a known total.
                 await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
@@ -213,7 +210,14 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>What the boot side of the medium contributes: the ISO's boot options, its boot files, its generated files.</summary>
-    private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<(string IsoPath, string LocalPath)> Files, InMemoryFileTreeSource Generated, string Summary);
+    private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<(string IsoPath, string LocalPath)> Files, InMemoryFileTreeSource Generated, string Summary)
+    {
+        /// <summary>What the ISO stage calls the medium.</summary>
+        public string Title { get; init; } = "the hybrid ISO (BIOS + UEFI, CD + USB)";
+
+        /// <summary>Further trees for the ISO root (the Trusted Boot payload).</summary>
+        public IReadOnlyList<IFileTreeSource> RootTrees { get; init; } = [];
+    }
 
     /// <summary>
     /// The standard installer (§6): GRUB on BIOS and UEFI, the image's kernel and initramfs, and the root filesystem as
@@ -387,7 +391,6 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             await EdgeForge.Luet.LuetImagePack.WriteAsync(await ImageFileTree.LoadAsync(payload.StylusPackage, cancellationToken).ConfigureAwait(false),
                 payload.StylusImageName, "linux", plan.Settings.Arch, Path.Combine(packed, StylusImageArchive), options.SourceDateEpoch, cancellationToken).ConfigureAwait(false),
             length => $"{length:N0} bytes").ConfigureAwait(false);
-        _trustedBootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet];
 
         // UEFI only, as AuroraBoot's UKI ISO: one El Torito EFI entry, and the same partition in the MBR/GPT so the image
         // written to a USB stick boots too. No BIOS boot code: a unified kernel image is an EFI program.
@@ -411,7 +414,11 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         };
         return new BootLayout(isoOptions, [], generated,
             $"Trusted Boot: {TrustedBootMedia.EntryName}.efi {ukiLength:N0} bytes (kernel /{kernel.Path}, initrd: the installer root filesystem), " +
-            $"systemd-boot and stub from {assetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}");
+            $"systemd-boot and stub from {assetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
+        {
+            Title = "the Trusted Boot ISO (UEFI, CD + USB)",
+            RootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet],
+        };
     }
 
     /// <summary>The updates systemd-boot enrols from loader/keys/auto: PK, KEK, db, and dbx when the set has one (systemd-boot 253+ reads it).</summary>
