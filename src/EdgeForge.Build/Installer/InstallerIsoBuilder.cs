@@ -209,6 +209,16 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
     }
 
+    /// <summary>Every file the boot side named was delivered whole by the pass over the layers (else the image is not what its file list said).</summary>
+    private static void EnsureCaptured(IReadOnlyDictionary<string, string> captures, CapturingFileTreeSource source)
+    {
+        var missing = captures.Keys.Where(p => !source.Captured.Contains(p)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"the image's layers did not deliver {string.Join(", ", missing.Select(p => "/" + p))}");
+        }
+    }
+
     /// <summary>What the boot side of the medium contributes: the ISO's boot options, its boot files, its generated files.</summary>
     private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<(string IsoPath, string LocalPath)> Files, InMemoryFileTreeSource Generated, string Summary)
     {
@@ -258,11 +268,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 }, progress: stage, cancellationToken).ConfigureAwait(false);
             }, result => $"{result.ContentBytes:N0} bytes of file data in, {result.ImageSize:N0} bytes out").ConfigureAwait(false);
 
-        var missing = captures.Keys.Where(p => !source.Captured.Contains(p)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidDataException($"the image's layers did not deliver {string.Join(", ", missing.Select(p => "/" + p))}");
-        }
+        EnsureCaptured(captures, source);
 
         string LocalOf(BootAsset asset) => asset.LocalPath ?? captures[asset.ImagePath!];
         var eltorito = LocalOf(assets.Single(a => a.Name == "eltorito.img"));
@@ -343,11 +349,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         await StageAsync("initrd", $"the unified kernel image's initrd: the installer root filesystem ({tree.Entries.Count} entries, without /boot) as zstd-compressed cpio",
             _ => TrustedBootMedia.WriteInitrdAsync(TrustedBootMedia.InitrdTree(source, options.SourceDateEpoch), initrdPath, cancellationToken),
             r => $"{r.Entries:N0} entries, {r.Archive:N0} bytes of cpio, {r.Compressed:N0} bytes compressed").ConfigureAwait(false);
-        var missing = captures.Keys.Where(p => !source.Captured.Contains(p)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidDataException($"the image's layers did not deliver {string.Join(", ", missing.Select(p => "/" + p))}");
-        }
+        EnsureCaptured(captures, source);
 
         string LocalOf(string name) => assets.Single(a => a.Name == name) is var asset && asset.LocalPath is { } local ? local : captures[asset.ImagePath!];
         var ukiPath = Path.Combine(work, TrustedBootMedia.EntryName + ".efi");
@@ -438,29 +440,10 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     /// directory or an image holding <c>systemd-bootx64.efi</c> and <c>linuxx64.efi.stub</c> at its root or at the
     /// package's path), else from the installer image's <c>systemd-boot-efi</c> files.
     /// </summary>
-    private async Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateTrustedBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken)
-    {
-        var setting = options.BootAssets ?? plan.Settings.BootAssets;
-        if (setting is null)
-        {
-            return (FindTrustedBootAssets(image, "the installer image"), "the installer image");
-        }
-
-        var directory = Path.GetFullPath(Path.Combine(plan.ProjectDirectory, setting));
-        if (Directory.Exists(directory))
-        {
-            var local = new DirectoryFileTreeSource(directory, readExtendedAttributes: false);
-            return (FindTrustedBootAssets(new BootFileLocator(local.Entries), $"boot assets directory {directory}")
-                .Select(a => a with { LocalPath = Path.Combine(directory, a.ImagePath!), ImagePath = null }).ToList(), directory);
-        }
-
-        if (setting.StartsWith('/') || setting.StartsWith('.'))
-        {
-            throw new InstallerInputException($"boot assets directory {directory} does not exist");
-        }
-
-        return (await FromAssetImageAsync(setting, work, FindTrustedBootAssets, cancellationToken).ConfigureAwait(false), setting);
-    }
+    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateTrustedBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken) =>
+        LocateAssetsAsync(image, "the installer image", FindTrustedBootAssets, FindTrustedBootAssets, directory =>
+            FindTrustedBootAssets(new BootFileLocator(new DirectoryFileTreeSource(directory, readExtendedAttributes: false).Entries), $"boot assets directory {directory}")
+                .Select(a => a with { LocalPath = Path.Combine(directory, a.ImagePath!), ImagePath = null }).ToList(), work, cancellationToken);
 
     private static List<BootAsset> FindTrustedBootAssets(BootFileLocator files, string where)
     {
@@ -547,52 +530,28 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     /// The boot assets from <c>--boot-assets</c>/<c>BOOT_ASSETS</c> (a directory or an image) or, without either, from the
     /// installer image at the paths Kairos images use. A missing asset names every place searched.
     /// </summary>
-    private async Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken)
+    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken) =>
+        LocateAssetsAsync(image, "installer image", FromImage, FindStandardAssets, StandardAssetsInDirectory, work, cancellationToken);
+
+    /// <summary>
+    /// Where the boot assets come from — the one reading of <c>--boot-assets</c>/<c>BOOT_ASSETS</c> both installers
+    /// share: unset, the installer image; an existing directory; a path that does not exist (an error); else an image
+    /// reference. Each installer says what it needs from each.
+    /// </summary>
+    private async Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateAssetsAsync(BootFileLocator image, string imageLabel,
+        Func<BootFileLocator, string, List<BootAsset>> findInInstaller, Func<BootFileLocator, string, List<BootAsset>> findInAssetImage,
+        Func<string, List<BootAsset>> findInDirectory, string work, CancellationToken cancellationToken)
     {
         var setting = options.BootAssets ?? plan.Settings.BootAssets;
         if (setting is null)
         {
-            return (FromImage(image, "the installer image"), "installer image");
+            return (findInInstaller(image, "the installer image"), imageLabel);
         }
 
         var directory = Path.GetFullPath(Path.Combine(plan.ProjectDirectory, setting));
         if (Directory.Exists(directory))
         {
-            var missing = new List<string>();
-            string? Local(string name, bool required)
-            {
-                var path = Path.Combine(directory, name);
-                if (File.Exists(path))
-                {
-                    return path;
-                }
-
-                if (required)
-                {
-                    missing.Add(path);
-                }
-
-                return null;
-            }
-
-            var assets = new List<BootAsset>
-            {
-                new("eltorito.img", Local("eltorito.img", true), null),
-                new("boot_hybrid.img", Local("boot_hybrid.img", true), null),
-                new("EFI/BOOT/bootx64.efi", Local("EFI/BOOT/bootx64.efi", true), null),
-            };
-            if (Local("EFI/BOOT/grubx64.efi", false) is { } grub)
-            {
-                assets.Add(new BootAsset("EFI/BOOT/grubx64.efi", grub, null));
-            }
-
-            if (missing.Count > 0)
-            {
-                throw new InstallerInputException($"boot assets directory {directory} lacks {string.Join(", ", missing)} " +
-                    "(it needs eltorito.img, boot_hybrid.img and EFI/BOOT/bootx64.efi, plus EFI/BOOT/grubx64.efi when bootx64.efi is shim)");
-            }
-
-            return (assets, directory);
+            return (findInDirectory(directory), directory);
         }
 
         if (setting.StartsWith('/') || setting.StartsWith('.'))
@@ -600,7 +559,47 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             throw new InstallerInputException($"boot assets directory {directory} does not exist");
         }
 
-        return (await FromAssetImageAsync(setting, work, FindStandardAssets, cancellationToken).ConfigureAwait(false), setting);
+        return (await FromAssetImageAsync(setting, work, findInAssetImage, cancellationToken).ConfigureAwait(false), setting);
+    }
+
+    /// <summary>A boot assets directory for the standard installer: GRUB's files at fixed names, each required one reported when missing.</summary>
+    private static List<BootAsset> StandardAssetsInDirectory(string directory)
+    {
+        var missing = new List<string>();
+        string? Local(string name, bool required)
+        {
+            var path = Path.Combine(directory, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+
+            if (required)
+            {
+                missing.Add(path);
+            }
+
+            return null;
+        }
+
+        var assets = new List<BootAsset>
+        {
+            new("eltorito.img", Local("eltorito.img", true), null),
+            new("boot_hybrid.img", Local("boot_hybrid.img", true), null),
+            new("EFI/BOOT/bootx64.efi", Local("EFI/BOOT/bootx64.efi", true), null),
+        };
+        if (Local("EFI/BOOT/grubx64.efi", false) is { } grub)
+        {
+            assets.Add(new BootAsset("EFI/BOOT/grubx64.efi", grub, null));
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new InstallerInputException($"boot assets directory {directory} lacks {string.Join(", ", missing)} " +
+                "(it needs eltorito.img, boot_hybrid.img and EFI/BOOT/bootx64.efi, plus EFI/BOOT/grubx64.efi when bootx64.efi is shim)");
+        }
+
+        return assets;
     }
 
     /// <summary>A boot assets image's GRUB files: at the directory layout's names at its root, else at the Kairos paths.</summary>
