@@ -71,6 +71,45 @@ public sealed class BuildProviderImagesCommandTests
         Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task Trusted_boot_provider_images_for_arm64_are_refused_before_any_work_and_validate_says_so()
+    {
+        using var project = new ValidProject();
+        project.Write(".arg", ValidProject.Arg.Replace("ARCH=amd64", "ARCH=arm64", StringComparison.Ordinal) + "IS_UKI=true\n");
+        project.Write("cloudconfigs/80_stylus_uki.yaml", "#cloud-config\nstages: {}\n");
+        var keys = await CliResult.RunAsync("keys", "secureboot", "-o", Path.Combine(project.Directory, "secure-boot"), "--org", "EdgeForge Test", "--no-ms-keys");
+        keys.ExitCode.ShouldBe(0, keys.All);
+
+        var build = await CliResult.RunAsync("build", "provider-images", project.Directory, "--cache-dir", Path.Combine(project.Directory, "cache"));
+        var validate = await CliResult.RunAsync("validate", project.Directory);
+
+        build.ShouldNotCrash();
+        build.ExitCode.ShouldBe(2, build.All);
+        build.Error.ShouldContain("IS_UKI");
+        build.Error.ShouldContain("amd64 only");
+        build.Error.ShouldContain("ARCH=arm64");
+        Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
+        validate.All.ShouldContain("Trusted Boot provider images are built for amd64 only");
+    }
+
+    [Fact]
+    public async Task With_is_uki_the_plan_lists_the_ubuntu_image_the_provider_images_are_built_on()
+    {
+        using var project = new ValidProject();
+        project.AppendArg("IS_UKI=true");
+        project.Write("cloudconfigs/80_stylus_uki.yaml", "#cloud-config\nstages: {}\n");
+        var keys = await CliResult.RunAsync("keys", "secureboot", "-o", Path.Combine(project.Directory, "secure-boot"), "--org", "EdgeForge Test", "--no-ms-keys");
+        keys.ExitCode.ShouldBe(0, keys.All);
+
+        var plan = await CliResult.RunAsync("plan", project.Directory, "--json");
+
+        plan.ExitCode.ShouldBe(0, plan.All);
+        using var document = JsonDocument.Parse(plan.Output);
+        document.RootElement.GetProperty("sources").GetProperty("images").EnumerateArray()
+            .Single(i => i.GetProperty("role").GetString() == "uki-provider-base").GetProperty("reference").GetString()
+            .ShouldBe("us-docker.pkg.dev/palette-images/third-party/ubuntu:22.04");
+    }
+
     [Theory]
     [InlineData("validate")]
     [InlineData("plan")]

@@ -91,13 +91,46 @@ public sealed class SilentInputTests
     [Fact]
     public void Is_uki_without_a_key_set_is_an_error_naming_the_missing_directory_and_the_command_that_makes_it()
     {
-        using var project = new TestProject().With(".arg", Arg + "IS_UKI=true\n");
+        using var project = new TestProject().With(".arg", Arg + "IS_UKI=true\n").With("cloudconfigs/80_stylus_uki.yaml", "#cloud-config\nstages: {}\n");
         var diagnostics = ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null }).Diagnostics;
 
         var error = diagnostics.Errors.ShouldHaveSingleItem();
         error.Key.ShouldBe("IS_UKI");
         error.Message.ShouldContain("secure-boot: no such directory");
         error.Hint.ShouldNotBeNull().ShouldContain("edgeforge keys secureboot -o secure-boot");
+    }
+
+    [Fact]
+    public void Is_uki_without_the_trusted_boot_cloud_config_is_an_error_on_the_is_uki_line_naming_the_file()
+    {
+        using var project = new TestProject().With(".arg", Arg + "IS_UKI=true\n");
+        var diagnostics = ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null }).Diagnostics;
+
+        var error = diagnostics.Errors.Where(e => e.Message.Contains("80_stylus_uki.yaml", StringComparison.Ordinal)).ShouldHaveSingleItem();
+        error.Key.ShouldBe("IS_UKI");
+        error.File.ShouldBe(".arg");
+        error.Line.ShouldBe(3);
+        error.Message.ShouldContain("it does not exist");
+        error.Hint.ShouldNotBeNull().ShouldContain("copy cloudconfigs/80_stylus_uki.yaml from your CanvOS checkout");
+    }
+
+    [Fact]
+    public void A_trusted_boot_cloud_config_that_is_not_yaml_is_an_error_in_that_file()
+    {
+        using var project = new TestProject().With(".arg", Arg + "IS_UKI=true\n").With("cloudconfigs/80_stylus_uki.yaml", "stages:\n  rootfs: [unclosed\n");
+        var diagnostics = ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null }).Diagnostics;
+
+        diagnostics.Errors.ShouldContain(e => e.File == "cloudconfigs/80_stylus_uki.yaml", string.Join("\n", diagnostics.Errors.Select(e => e.Message)));
+    }
+
+    [Fact]
+    public void Without_is_uki_the_trusted_boot_cloud_config_is_not_needed()
+    {
+        using var project = new TestProject().With(".arg", Arg);
+        var result = ProjectLoader.Load(project.Directory, new ProjectOptions { Environment = _ => null });
+
+        result.Diagnostics.Errors.ShouldBeEmpty();
+        result.Plan!.Inputs.TrustedBootCloudConfig.ShouldBeNull();
     }
 
     [Fact]

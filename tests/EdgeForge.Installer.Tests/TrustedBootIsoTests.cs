@@ -6,7 +6,8 @@ namespace EdgeForge.Installer.Tests;
 /// <summary>
 /// Issue 14's story, set up once: a CanvOS project with <c>IS_UKI=true</c> and <c>AUTO_ENROLL_SECUREBOOT_KEYS=true</c>,
 /// its key set made by <c>edgeforge keys secureboot</c>, the Trusted Boot test OS (Debian's kernel, busybox, Debian's
-/// systemd-boot-efi) as the base image; then <c>edgeforge build iso</c>.
+/// systemd-boot-efi) as the base image, the project's <c>cloudconfigs/80_stylus_uki.yaml</c>; then
+/// <c>edgeforge build all</c>: the Trusted Boot provider image (CanvOS <c>+uki-provider-image</c>) and the ISO.
 /// </summary>
 public sealed class TrustedBootIsoFixture : IAsyncLifetime
 {
@@ -63,12 +64,49 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
 
             """);
         await File.WriteAllTextAsync(Path.Combine(Project, ".edge-custom-config.yaml"), "content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"\"\n");
+        Directory.CreateDirectory(Path.Combine(Project, "cloudconfigs"));
+        await File.WriteAllTextAsync(Path.Combine(Project, "cloudconfigs", "80_stylus_uki.yaml"), TrustedBootCloudConfig);
 
         // No Microsoft keys: OVMF's empty store has none, and the test machine runs only our binaries.
         KeyGeneration = await CliResult.RunAsync("keys", "secureboot", "-o", Keys, "--org", "EdgeForge Test", "--no-ms-keys");
         KeyGeneration.ExitCode.ShouldBe(0, KeyGeneration.ToString());
         await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
-        Build = await CliResult.RunAsync("build", "iso", Project, "--cache-dir", Work.Combine("cache"));
+        Build = await CliResult.RunAsync("build", "all", Project, "--cache-dir", Work.Combine("cache"));
+    }
+
+    /// <summary>The project's Trusted Boot stages (ours, shaped like CanvOS's: link the agent provider when booted from the image).</summary>
+    public const string TrustedBootCloudConfig = """
+        #cloud-config
+        stages:
+          initramfs:
+            - if: '[ -e "/run/cos/uki_boot_mode" ]'
+              name: edgeforge test link agent provider
+              commands:
+                - ln -sf /opt/spectrocloud/bin/agent-provider-stylus /usr/local/bin/agent-provider-stylus
+
+        """;
+
+    private Task<string>? _providerRoot;
+
+    /// <summary>The provider image's tag, as the build's report names it.</summary>
+    public string ProviderTag
+    {
+        get
+        {
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(Project, "build", "provider-images.json")));
+            return report.RootElement.GetProperty("images").EnumerateArray().Single().GetProperty("tag").GetString()!;
+        }
+    }
+
+    /// <summary>The provider image's root filesystem, as umoci (not our reader) unpacks it from the build's OCI layout; once.</summary>
+    public Task<string> ProviderRootAsync() => _providerRoot ??= UnpackProviderAsync();
+
+    private async Task<string> UnpackProviderAsync()
+    {
+        Build.ExitCode.ShouldBe(0, Build.ToString());
+        var bundle = Scratch("provider-bundle");
+        await ExternalTool.RunAsync("umoci", "unpack", "--rootless", "--image", $"{Path.Combine(Project, "build", "images")}:{ProviderTag}", bundle);
+        return Path.Combine(bundle, "rootfs");
     }
 
     public async Task DisposeAsync()
@@ -108,10 +146,11 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
 /// Given a Trusted Boot project, when I build the ISO, then sbverify, objdump, openssl, sfdisk, mtools and xorriso see a
 /// UEFI-only medium whose systemd-boot and unified kernel image are signed with the project's db key, and OVMF with
 /// Secure Boot, starting in Setup Mode, lets systemd-boot enrol the keys, resets into enforced Secure Boot and boots the
-/// image to the test OS — and then refuses an unsigned and a wrongly signed image.
+/// image to the test OS, then the provider image's signed image from its /trusted-boot — and then refuses an unsigned
+/// and a wrongly signed image.
 /// </summary>
 [Trait("Tier", "Heavy")]
-public sealed class TrustedBootIsoTests(TrustedBootIsoFixture fixture) : IClassFixture<TrustedBootIsoFixture>
+public sealed partial class TrustedBootIsoTests(TrustedBootIsoFixture fixture) : IClassFixture<TrustedBootIsoFixture>
 {
     private const string OwnCertificate = "public-keys/db.pem";
 
@@ -223,6 +262,15 @@ public sealed class TrustedBootIsoTests(TrustedBootIsoFixture fixture) : IClassF
         secure.ShouldContain("EF-MARKER=" + TestOs.Marker, customMessage: context);
         secure.ShouldContain("edgeforge.test=1", customMessage: context);
         secure.ShouldContain("EF-OS-RELEASE=NAME=\"EdgeForge test OS\"", customMessage: context);
+
+        // 2b. The same enrolled store boots the provider image's /trusted-boot, as a host's upgrade lays it on its EFI
+        // system partition: its own signed image, the provider root filesystem with Kubernetes linked into /opt/k8s.
+        var provider = Boot(null, await ProviderEspAsync(), [TestOs.TrustedBootMarker]);
+        var providerContext = QemuMachine.Tail(provider);
+        provider.ShouldContain(TestOs.TrustedBootMarker, customMessage: providerContext);
+        provider.ShouldContain("secureboot: Secure boot enabled", customMessage: providerContext);
+        provider.ShouldContain("EF-K3S=/opt/k8s/usr/bin/k3s", customMessage: providerContext);
+        provider.ShouldNotContain("edgeforge.test=1", customMessage: providerContext);
 
         // 3. and 4. The same store refuses an image without a signature and one signed by a key it does not trust; the
         // medium is the ESP itself as a disk, with only the image replaced.

@@ -90,6 +90,7 @@ public static class TestOs
         echo "EF-CMDLINE=$(/bin/busybox cat /proc/cmdline)"
         echo "EF-MARKER=$(/bin/busybox cat /etc/edgeforge-marker)"
         echo "EF-OS-RELEASE=$(/bin/busybox head -n 1 /etc/os-release)"
+        echo "EF-K3S=$(/bin/busybox readlink /usr/bin/k3s)"
         echo "EF-UKI-BOOTED"
         /bin/busybox sync
         /bin/busybox poweroff -f

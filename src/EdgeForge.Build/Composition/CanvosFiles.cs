@@ -152,6 +152,73 @@ public static partial class CanvosFiles
         return tree;
     }
 
+    /// <summary>Where a Trusted Boot provider image's Kubernetes lives on the host (CanvOS <c>slink --target /opt/k8s</c>).</summary>
+    public const string TrustedBootKubernetesTarget = "opt/k8s";
+
+    /// <summary>Where the Trusted Boot provider image carries the Kubernetes files themselves (<c>COPY +install-k8s/output/ /k8s</c>).</summary>
+    public const string TrustedBootKubernetesCopy = "k8s";
+
+    /// <summary>Where the signed boot files sit in a Trusted Boot provider image (CanvOS <c>+trust-boot-unpack/ /trusted-boot</c>).</summary>
+    public const string TrustedBootDirectory = "trusted-boot";
+
+    /// <summary>
+    /// CanvOS's provider-image for IS_UKI=true with Kubernetes bundled: <c>slink --source /k8s/ --target /opt/k8s</c>
+    /// (internal/cmd/slink: for every non-directory of the Kubernetes tree, its parent directories — modes kept — and a
+    /// symbolic link at the same path to <c>/opt/k8s/PATH</c>), then <c>ln -sf /opt/spectrocloud/bin/agent-provider-stylus
+    /// /usr/local/bin/agent-provider-stylus</c>. The files themselves are not in the unified kernel image: the provider
+    /// image carries them under <c>/k8s</c>, and the host keeps them in <c>/opt/k8s</c>.
+    /// </summary>
+    public static InMemoryFileTreeSource KubernetesLinks(IFileTreeSource kubernetes)
+    {
+        var tree = new InMemoryFileTreeSource();
+        var directories = kubernetes.Entries.Where(e => e.Kind == FileTreeEntryKind.Directory).ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var made = new HashSet<string>(StringComparer.Ordinal);
+        void Directory(string path)
+        {
+            if (path.Length == 0 || !made.Add(path))
+            {
+                return;
+            }
+
+            Directory(MappedFileTree.ParentOf(path));
+            var source = directories.GetValueOrDefault(path);
+            tree.AddDirectory(path, source?.Mode ?? 0x1ED, source?.ModificationTime ?? 0);
+        }
+
+        foreach (var entry in kubernetes.Entries.Where(e => e.Kind != FileTreeEntryKind.Directory && !e.Name.StartsWith(".wh.", StringComparison.Ordinal))
+                     .OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            Directory(entry.ParentPath);
+            tree.AddSymlink(entry.Path, "/" + TrustedBootKubernetesTarget + "/" + entry.Path);
+        }
+
+        Directory("usr/local/bin");
+        tree.AddSymlink("usr/local/bin/" + TrustedBootKeptAgentBinary, "/opt/spectrocloud/bin/" + TrustedBootKeptAgentBinary);
+        return tree;
+    }
+
+    /// <summary>The Kubernetes tree under <c>/k8s</c>, as the Trusted Boot provider image carries it (<c>COPY --keep-ts</c>), with the bundled sentinel.</summary>
+    public static MappedFileTree KubernetesCopy(IFileTreeSource kubernetes) =>
+        MappedFileTree.Create(kubernetes, path => TrustedBootKubernetesCopy + "/" + path,
+            new InMemoryFileTreeSource().AddDirectory(TrustedBootKubernetesCopy).AddDirectory("etc/spectro-sysext").AddFile(BundledSentinel, []));
+
+    /// <summary><c>COPY +kairos-agent/kairos-agent /usr/bin/kairos-agent</c>: the agent of the Kairos base image.</summary>
+    public static MappedFileTree KairosAgent(IFileTreeSource baseImage, string imageName)
+    {
+        const string path = "usr/bin/kairos-agent";
+        if (!baseImage.Entries.Any(e => e.Path == path && e.Kind is FileTreeEntryKind.RegularFile or FileTreeEntryKind.Hardlink))
+        {
+            throw new UpstreamContentException($"the base image {imageName} has no /{path}, which a Trusted Boot provider image copies (CanvOS +kairos-agent): " +
+                "the base must be a Kairos image");
+        }
+
+        return MappedFileTree.Create(baseImage, p => p == path ? path : null);
+    }
+
+    /// <summary><c>COPY --if-exists +stylus-image/etc/kairos/80_stylus.yaml /etc/kairos/80_stylus.yaml</c> (Trusted Boot provider image).</summary>
+    public static MappedFileTree StylusCloudConfig(IFileTreeSource stylusImage) =>
+        MappedFileTree.Create(stylusImage, path => path == "etc/kairos/80_stylus.yaml" ? path : null);
+
     /// <summary>
     /// The systemd version of an image, read statically: systemd ships its private library as
     /// <c>libsystemd-shared-VERSION.so</c> (meson.build of systemd: <c>libsystemd-shared-{project_major_version}</c>),

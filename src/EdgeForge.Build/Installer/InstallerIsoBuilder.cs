@@ -59,6 +59,9 @@ public sealed record InstallerIsoOptions
     public TrustedBootIsoPayload? TrustedBootPayload { get; init; }
 }
 
+/// <summary>A signed unified kernel image and systemd-boot as written, with where their parts came from (for the build's summary).</summary>
+public sealed record UnifiedKernelImageFiles(string Uki, string BootLoader, long Length, string Kernel, string AssetsFrom);
+
 /// <summary>
 /// CanvOS <c>+build-uki-iso</c>'s overlay additions: <c>stylus-image.tar</c>, the stylus package image packed as luet
 /// packs it under the stylus framework's name (<c>+stylus-image-pack</c>), and the <c>luet</c> binary of the
@@ -320,20 +323,27 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>
-    /// The Trusted Boot installer (CanvOS <c>+build-uki-iso</c>): UEFI only, systemd-boot and one unified kernel image
-    /// whose initrd is the whole installer root filesystem, both signed with the project's db key, on an EFI system
-    /// partition that also carries the key set for enrolment. The ISO tree keeps what the installer reads from the
-    /// medium (user data, content, cluster definition, the ISO overlay).
+    /// The signed unified kernel image of a root filesystem, as AuroraBoot's build-uki makes it for CanvOS's Trusted
+    /// Boot ISO and for each Trusted Boot provider image: the image's kernel as <c>.linux</c>, the root filesystem
+    /// without <c>/boot</c> as the zstd cpio <c>.initrd</c>, <paramref name="commandLine"/>, its os-release and kernel
+    /// version, on systemd-stub; written with systemd-boot into <paramref name="work"/>, both signed with the db key.
+    /// <paramref name="what"/> names the image in messages ("installer", "provider").
     /// </summary>
-    private async Task<BootLayout> TrustedBootLayoutAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings, string work, CancellationToken cancellationToken)
+    public async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(IImage image, TrustedBootSettings settings, string commandLine, SecureBootKeySet keys, string what,
+        string work, CancellationToken cancellationToken)
+    {
+        var tree = await ImageFileTree.LoadAsync(image, cancellationToken).ConfigureAwait(false);
+        return await UnifiedKernelImageAsync(tree, new BootFileLocator(tree.Entries), settings, commandLine, keys, what, work, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings, string commandLine,
+        SecureBootKeySet keys, string what, string work, CancellationToken cancellationToken)
     {
         var kernel = locator.Kernel(out var kernelVersion)
-            ?? throw new InstallerInputException("the installer image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the unified kernel image's .linux section is made from it)");
+            ?? throw new InstallerInputException($"the {what} image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the unified kernel image's .linux section is made from it)");
         var osRelease = locator.Resolve("etc/os-release") ?? locator.Resolve("usr/lib/os-release")
-            ?? throw new InstallerInputException("the installer image has no /etc/os-release or /usr/lib/os-release: the unified kernel image's .osrel section, which systemd-boot's menu reads, is made from it");
-        // Checked by the plan (validate reports a missing or mismatched key set); loaded here for the db signing key.
-        using var keys = SecureBootKeySet.Load(Path.Combine(plan.ProjectDirectory, TrustedBootSettings.KeysDirectory));
-        var (assets, assetsFrom) = await LocateTrustedBootAssetsAsync(locator, work, cancellationToken).ConfigureAwait(false);
+            ?? throw new InstallerInputException($"the {what} image has no /etc/os-release or /usr/lib/os-release: the unified kernel image's .osrel section, which systemd-boot's menu reads, is made from it");
+        var (assets, assetsFrom) = await LocateTrustedBootAssetsAsync(locator, $"the {what} image", work, cancellationToken).ConfigureAwait(false);
         var captures = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [kernel.Path] = Path.Combine(work, "kernel"),
@@ -346,7 +356,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
 
         var source = new CapturingFileTreeSource(tree, captures);
         var initrdPath = Path.Combine(work, "initrd.zst");
-        await StageAsync("initrd", $"the unified kernel image's initrd: the installer root filesystem ({tree.Entries.Count} entries, without /boot) as zstd-compressed cpio",
+        await StageAsync("initrd", $"the unified kernel image's initrd: the {what} root filesystem ({tree.Entries.Count} entries, without /boot) as zstd-compressed cpio",
             _ => TrustedBootMedia.WriteInitrdAsync(TrustedBootMedia.InitrdTree(source, options.SourceDateEpoch), initrdPath, cancellationToken),
             r => $"{r.Entries:N0} entries, {r.Archive:N0} bytes of cpio, {r.Compressed:N0} bytes compressed").ConfigureAwait(false);
         EnsureCaptured(captures, source);
@@ -354,7 +364,6 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         string LocalOf(string name) => assets.Single(a => a.Name == name) is var asset && asset.LocalPath is { } local ? local : captures[asset.ImagePath!];
         var ukiPath = Path.Combine(work, TrustedBootMedia.EntryName + ".efi");
         var loaderPath = Path.Combine(work, "BOOTX64.EFI");
-        var commandLine = TrustedBootMedia.CommandLine(settings);
         var ukiLength = await StageAsync("uki", $"the unified kernel image {TrustedBootMedia.EntryName}.efi and systemd-boot, signed by {keys.DbCertificate.Subject}", async _ =>
         {
             var contents = new UkiContents(captures[kernel.Path], initrdPath, commandLine,
@@ -363,11 +372,28 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             await AuthenticodeSigner.SignAsync(LocalOf(TrustedBootMedia.BootLoaderAssetName), loaderPath, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
             return new FileInfo(ukiPath).Length;
         }, length => $"{length:N0} bytes; command line: {commandLine}").ConfigureAwait(false);
+        File.Delete(initrdPath);
         if (ukiLength > (long)settings.EfiMaxSizeMiB << 20)
         {
             throw new InstallerInputException($"the unified kernel image is {ukiLength / (1 << 20):N0} MiB, more than EFI_MAX_SIZE={settings.EfiMaxSizeMiB} MiB " +
-                "(the largest file the target firmware was checked to load): make the installer image smaller or raise EFI_MAX_SIZE after checking the firmware");
+                $"(the largest file the target firmware was checked to load): make the {what} image smaller or raise EFI_MAX_SIZE after checking the firmware");
         }
+
+        return new UnifiedKernelImageFiles(ukiPath, loaderPath, ukiLength, "/" + kernel.Path, assetsFrom);
+    }
+
+    /// <summary>
+    /// The Trusted Boot installer (CanvOS <c>+build-uki-iso</c>): UEFI only, systemd-boot and one unified kernel image
+    /// whose initrd is the whole installer root filesystem, both signed with the project's db key, on an EFI system
+    /// partition that also carries the key set for enrolment. The ISO tree keeps what the installer reads from the
+    /// medium (user data, content, cluster definition, the ISO overlay).
+    /// </summary>
+    private async Task<BootLayout> TrustedBootLayoutAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings, string work, CancellationToken cancellationToken)
+    {
+        // Checked by the plan (validate reports a missing or mismatched key set); loaded here for the db signing key.
+        using var keys = SecureBootKeySet.Load(Path.Combine(plan.ProjectDirectory, TrustedBootSettings.KeysDirectory));
+        var image = await UnifiedKernelImageAsync(tree, locator, settings, TrustedBootMedia.CommandLine(settings), keys, "installer", work, cancellationToken).ConfigureAwait(false);
+        var (ukiPath, loaderPath, ukiLength) = (image.Uki, image.BootLoader, image.Length);
 
         var espPath = Path.Combine(work, "efiboot.img");
         var espLength = await StageAsync("esp", $"the EFI system partition ({TrustedBootMedia.EspLabel}): systemd-boot, the image, loader entries, keys for enrolment" +
@@ -415,8 +441,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             },
         };
         return new BootLayout(isoOptions, [], generated,
-            $"Trusted Boot: {TrustedBootMedia.EntryName}.efi {ukiLength:N0} bytes (kernel /{kernel.Path}, initrd: the installer root filesystem), " +
-            $"systemd-boot and stub from {assetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
+            $"Trusted Boot: {TrustedBootMedia.EntryName}.efi {ukiLength:N0} bytes (kernel {image.Kernel}, initrd: the installer root filesystem), " +
+            $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
         {
             Title = "the Trusted Boot ISO (UEFI, CD + USB)",
             RootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet],
@@ -424,7 +450,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>The updates systemd-boot enrols from loader/keys/auto: PK, KEK, db, and dbx when the set has one (systemd-boot 253+ reads it).</summary>
-    private static Dictionary<string, string> EnrolmentFiles(SecureBootKeySet keys)
+    public static Dictionary<string, string> EnrolmentFiles(SecureBootKeySet keys)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal) { ["PK.auth"] = keys.PkAuthPath, ["KEK.auth"] = keys.KekAuthPath, ["db.auth"] = keys.DbAuthPath };
         if (keys.DbxAuthPath is { } dbx)
@@ -440,8 +466,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     /// directory or an image holding <c>systemd-bootx64.efi</c> and <c>linuxx64.efi.stub</c> at its root or at the
     /// package's path), else from the installer image's <c>systemd-boot-efi</c> files.
     /// </summary>
-    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateTrustedBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken) =>
-        LocateAssetsAsync(image, "the installer image", FindTrustedBootAssets, FindTrustedBootAssets, directory =>
+    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateTrustedBootAssetsAsync(BootFileLocator image, string imageName, string work, CancellationToken cancellationToken) =>
+        LocateAssetsAsync(image, imageName, FindTrustedBootAssets, FindTrustedBootAssets, directory =>
             FindTrustedBootAssets(new BootFileLocator(new DirectoryFileTreeSource(directory, readExtendedAttributes: false).Entries), $"boot assets directory {directory}")
                 .Select(a => a with { LocalPath = Path.Combine(directory, a.ImagePath!), ImagePath = null }).ToList(), work, cancellationToken);
 

@@ -39,6 +39,12 @@ public static class TrustedBootMedia
     /// <summary>Directories whose contents a running system makes (AuroraBoot's initramfs leaves them out).</summary>
     private static readonly string[] RuntimeDirectories = ["proc", "sys", "dev", "run", "tmp"];
 
+    /// <summary>
+    /// The command line of a provider image's unified kernel image: AuroraBoot's default, as CanvOS's
+    /// build-provider-trustedboot-image passes no extension (<c>CMDLINE</c> is the installer's).
+    /// </summary>
+    public const string ProviderCommandLine = KairosCommandLine + " " + InstallModeArgument;
+
     /// <summary>The full kernel command line of the installer's image: Kairos's, install mode, then <c>CMDLINE</c>.</summary>
     public static string CommandLine(TrustedBootSettings settings) =>
         string.Join(' ', new[] { KairosCommandLine, InstallModeArgument, settings.ExtraCommandLine }.Where(p => p.Length > 0));
@@ -104,38 +110,109 @@ public static class TrustedBootMedia
     /// without it CanvOS leaves AuroraBoot's default, <c>if-safe</c> (automatic only in a virtual machine, else a menu
     /// entry; systemd-boot before 253 does not know it and offers the menu entry).
     /// </summary>
-    public static string LoaderConfiguration(TrustedBootSettings settings) =>
-        $"timeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll {(settings.AutoEnrollKeys ? "force" : "if-safe")}\n";
+    public static string LoaderConfiguration(TrustedBootSettings settings) => LoaderConfiguration(settings.AutoEnrollKeys);
+
+    /// <inheritdoc cref="LoaderConfiguration(TrustedBootSettings)"/>
+    public static string LoaderConfiguration(bool autoEnroll) =>
+        $"timeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll {(autoEnroll ? "force" : "if-safe")}\n";
 
     /// <summary>
     /// The Boot Loader Specification type #1 entry of the image. <c>efi</c> rather than AuroraBoot's <c>uki</c> key:
     /// <c>uki</c> needs systemd-boot 257, while the loader here comes from the installer image, which may be older, and
     /// every version starts an <c>efi</c> entry the same way.
     /// </summary>
-    public static string LoaderEntry(TrustedBootSettings settings) =>
-        $"title {settings.Branding}\nsort-key {EntryName}-0\nefi /EFI/kairos/{EntryName}.efi\n";
+    public static string LoaderEntry(TrustedBootSettings settings) => LoaderEntry(settings.Branding);
+
+    /// <inheritdoc cref="LoaderEntry(TrustedBootSettings)"/>
+    public static string LoaderEntry(string title) => $"title {title}\nsort-key {EntryName}-0\nefi /EFI/kairos/{EntryName}.efi\n";
+
+    /// <summary>The title CanvOS's build-provider-trustedboot-image gives every provider image (<c>--boot-branding</c>, not <c>BRANDING</c>).</summary>
+    public const string ProviderBranding = "Palette eXtended Kubernetes Edge";
+
+    /// <summary>Where systemd-boot sits on the partition: the removable-media path, which firmware starts without a boot entry.</summary>
+    public const string BootLoaderEspPath = "EFI/BOOT/BOOTX64.EFI";
+
+    public const string ImageEspPath = "EFI/kairos/" + EntryName + ".efi";
+
+    /// <summary>A directory (no content) or a small file of the boot file layout.</summary>
+    public sealed record BootFile(string Path, byte[]? Content);
 
     /// <summary>
-    /// The EFI system partition: signed systemd-boot at the removable-media path, the image under EFI/kairos, the
-    /// loader configuration and entry, and PK/KEK/db updates under loader/keys/auto (always: with auto-enrolment off
-    /// systemd-boot offers them as a menu entry).
+    /// The boot file layout besides the two binaries at <see cref="BootLoaderEspPath"/> and <see cref="ImageEspPath"/>
+    /// (AuroraBoot imageFiles, the same for the ISO's partition and a provider image's <c>/trusted-boot</c>): the
+    /// directories, the loader configuration and entry, and PK/KEK/db updates under loader/keys/auto (always: with
+    /// auto-enrolment off systemd-boot offers them as a menu entry).
     /// </summary>
+    public static IReadOnlyList<BootFile> BootFiles(string loaderConfiguration, string loaderEntry, IReadOnlyDictionary<string, string> enrolment)
+    {
+        var files = new List<BootFile>
+        {
+            new("EFI", null), new("EFI/BOOT", null), new("EFI/kairos", null), new("EFI/tools", null),
+            new("loader", null), new("loader/entries", null), new("loader/keys", null), new("loader/keys/auto", null),
+            new("loader/loader.conf", Encoding.UTF8.GetBytes(loaderConfiguration)),
+            new($"loader/entries/{EntryName}.conf", Encoding.UTF8.GetBytes(loaderEntry)),
+        };
+        files.AddRange(enrolment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new BootFile($"loader/keys/auto/{e.Key}", File.ReadAllBytes(e.Value))));
+        return files;
+    }
+
+    /// <summary>The EFI system partition of the Trusted Boot ISO: the binaries and <see cref="BootFiles"/>.</summary>
     public static async Task<long> WriteEspAsync(string path, string signedBootLoader, string uki, TrustedBootSettings settings,
         IReadOnlyDictionary<string, string> enrolment, long time, CancellationToken cancellationToken)
     {
         var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = time });
-        fat.AddFile("EFI/BOOT/BOOTX64.EFI", signedBootLoader);
-        fat.AddFile($"EFI/kairos/{EntryName}.efi", uki);
-        fat.AddDirectory("EFI/tools");
-        fat.AddFile("loader/loader.conf", Encoding.UTF8.GetBytes(LoaderConfiguration(settings)));
-        fat.AddFile($"loader/entries/{EntryName}.conf", Encoding.UTF8.GetBytes(LoaderEntry(settings)));
-        foreach (var (name, file) in enrolment.OrderBy(e => e.Key, StringComparer.Ordinal))
+        foreach (var file in BootFiles(LoaderConfiguration(settings), LoaderEntry(settings), enrolment))
         {
-            fat.AddFile($"loader/keys/auto/{name}", file);
+            if (file.Content is null)
+            {
+                fat.AddDirectory(file.Path);
+            }
+            else
+            {
+                fat.AddFile(file.Path, file.Content);
+            }
         }
 
+        fat.AddFile(BootLoaderEspPath, signedBootLoader);
+        fat.AddFile(ImageEspPath, uki);
         await using var esp = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
         return esp.Length;
+    }
+
+    /// <summary>
+    /// The same layout as a tree under <paramref name="prefix"/> (a provider image's <c>/trusted-boot</c>), owned by
+    /// root, files 0644 and directories 0755 as AuroraBoot creates them; the binaries are read from where they were written.
+    /// </summary>
+    public static IFileTreeSource BootFileTree(string prefix, string signedBootLoader, string uki, string loaderConfiguration, string loaderEntry,
+        IReadOnlyDictionary<string, string> enrolment, long time)
+    {
+        var small = new InMemoryFileTreeSource().AddDirectory(prefix, modificationTime: time);
+        foreach (var file in BootFiles(loaderConfiguration, loaderEntry, enrolment))
+        {
+            if (file.Content is null)
+            {
+                small.AddDirectory(prefix + "/" + file.Path, modificationTime: time);
+            }
+            else
+            {
+                small.AddFile(prefix + "/" + file.Path, file.Content, modificationTime: time);
+            }
+        }
+
+        // The two binaries stay where the build wrote them (they are hundreds of megabytes): mapped, not copied.
+        var directory = Path.GetDirectoryName(uki)!;
+        if (Path.GetDirectoryName(signedBootLoader) != directory)
+        {
+            throw new ArgumentException("the boot loader and the image must be written to one directory", nameof(signedBootLoader));
+        }
+
+        var names = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Path.GetFileName(signedBootLoader)] = prefix + "/" + BootLoaderEspPath,
+            [Path.GetFileName(uki)] = prefix + "/" + ImageEspPath,
+        };
+        return MappedFileTree.Create(new DirectoryFileTreeSource(directory, readExtendedAttributes: false), path => names.GetValueOrDefault(path), small,
+            entry => names.ContainsValue(entry.Path) ? entry with { Uid = 0, Gid = 0, Mode = 0x1A4, ModificationTime = time } : entry);
     }
 }

@@ -124,6 +124,9 @@ public sealed class BuildContext
 
     /// <summary>The stylus package image (<c>STYLUS_PACKAGE_BASE</c>), pinned for Trusted Boot ISOs only.</summary>
     public PinnedImage? StylusPackage { get; set; }
+
+    /// <summary>CanvOS's Ubuntu image for Trusted Boot provider images (IS_UKI=true only).</summary>
+    public PinnedImage? TrustedBootProviderBase { get; set; }
     public LuetDockerRepository? Luet { get; set; }
 
     /// <summary>Each cell's luet packages (the Kubernetes package and what it requires), or why they cannot be had.</summary>
@@ -139,6 +142,9 @@ public sealed class BuildContext
     // common-layers, provider-layers, installer-image
     public LayeredImage? Common { get; set; }
     public LayeredImage? ProviderShared { get; set; }
+
+    /// <summary>The shared layers of the published Trusted Boot provider images (on <see cref="TrustedBootProviderBase"/>).</summary>
+    public LayeredImage? TrustedBootProviderShared { get; set; }
     public BuiltImage? Installer { get; set; }
 
     // provider-images, publish, installer-iso

@@ -146,6 +146,13 @@ internal sealed class CommonLayers(BuildContext build)
                 }
             }
 
+            // CanvOS base-image, after FROM DOCKERFILE: IF IS_UKI, COPY cloudconfigs/80_stylus_uki.yaml /etc/kairos/.
+            if (plan.Inputs.TrustedBootCloudConfig is { } cloudConfig)
+            {
+                var tree = new InMemoryFileTreeSource().AddFile("etc/kairos/80_stylus_uki.yaml", await File.ReadAllBytesAsync(cloudConfig, cancellationToken).ConfigureAwait(false));
+                await Step($"COPY {EdgeForge.Configuration.Inputs.ProjectInputs.TrustedBootCloudConfigPath} /etc/kairos/80_stylus_uki.yaml",
+                    "trusted-boot-cloud-config\n" + await LayerChain.FingerprintAsync(tree, cancellationToken).ConfigureAwait(false), null, () => tree).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -166,6 +173,44 @@ internal sealed class CommonLayers(BuildContext build)
                 Labels = labels,
             },
         }), key);
+    }
+
+    /// <summary>
+    /// One shell command CanvOS's Earthfile runs on an upstream image (not the project's Dockerfile), run the same way:
+    /// in the RUN sandbox, with the image's environment and the build's proxies, its changes as one layer cached under
+    /// the chain key.
+    /// </summary>
+    public async Task<LayeredImage> RunAsync(LayeredImage on, string command, CancellationToken cancellationToken)
+    {
+        var config = on.Image.Config.Config;
+        var variables = new BuildVariables(config?.Env);
+        var directory = string.IsNullOrEmpty(config?.WorkingDir) ? "/" : config!.WorkingDir!;
+        var key = LayerCache.ChainKey(on.Key, $"RUN\n{command}\n{variables.Fingerprint()}\n{config?.User}\n{directory}");
+        var history = new HistoryEntry { Created = build.Created(), CreatedBy = "RUN " + command };
+        ILayer? layer;
+        if (build.LayerCache.TryGet(key) is { } cached)
+        {
+            build.Counters.LayerReused();
+            build.Log($"cached: RUN {command}");
+            layer = cached.Layer;
+        }
+        else
+        {
+            using var workspace = await Workspace.CreateAsync(on.Image, build, cancellationToken).ConfigureAwait(false);
+            build.Log($"step: RUN {command}");
+            build.Counters.Run();
+            var before = FilesystemSnapshot.Take(workspace.Root);
+            await workspace.Steps(new ContextFiles(plan.ProjectDirectory, DockerIgnore.Load(plan.ProjectDirectory)))
+                .RunAsync(new RunInstruction(0, command, null), variables, BuildProxies(), directory, config?.User, cancellationToken, $"CanvOS's RUN {command}").ConfigureAwait(false);
+            var changes = FilesystemChanges.Between(workspace.Root, before, FilesystemSnapshot.Take(workspace.Root));
+            layer = changes.IsEmpty ? null : await LayerWriter.WriteAsync(changes, options.Blobs, build.LayerOptions(), cancellationToken).ConfigureAwait(false);
+            build.Counters.LayerBuilt();
+            build.LayerCache.Put(key, layer);
+        }
+
+        return new LayeredImage(layer is null
+            ? BuiltImage.WithConfig(on.Image, c => c, history with { EmptyLayer = true })
+            : BuiltImage.AppendLayers(on.Image, [(layer, history)]), key);
     }
 
     /// <summary>The .arg proxies, in both spellings tools read: for RUN only, never in the image.</summary>

@@ -67,7 +67,7 @@ public static class EdgeBuild
         };
         if (provider)
         {
-            steps.Add(new("provider-layers", "overlay/files/etc, Kairos provider, stylus files, edge custom config", ["common-layers"], ProviderLayersAsync));
+            steps.Add(new("provider-layers", "overlay/files/etc, Kairos provider, stylus files, edge custom config (Trusted Boot: and the Ubuntu image's layers)", ["common-layers"], ProviderLayersAsync));
             steps.Add(new("provider-images", "one provider image per Kubernetes version (Kubernetes, etcdctl, clean-up, labels), written and pushed", ["provider-layers"], ProviderImagesAsync));
         }
 
@@ -132,7 +132,7 @@ public static class EdgeBuild
     private static Exception? Classify(Exception e) => e switch
     {
         BuildInputException or BuildFailedException => e,
-        PlanLockException or InstallerInputException => new BuildInputException(e.Message, e),
+        PlanLockException or InstallerInputException or EdgeForge.TrustedBoot.SecureBoot.SecureBootKeyException => new BuildInputException(e.Message, e),
         UpstreamImageException or UpstreamContentException or SandboxUnavailableException or BuildStepException => new BuildFailedException(e.Message, e),
         LuetPackageNotFoundException or LuetRepositoryFormatException => new BuildFailedException(e.Message, e),
         HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException or EdgeForge.SquashFs.SquashFsTreeException => new BuildFailedException(e.Message, e),
@@ -142,8 +142,15 @@ public static class EdgeBuild
     private static async Task CommonLayersAsync(BuildContext context, CancellationToken cancellationToken) =>
         context.Common = await new CommonLayers(context).BuildAsync(context.Base!, cancellationToken).ConfigureAwait(false);
 
-    private static async Task ProviderLayersAsync(BuildContext context, CancellationToken cancellationToken) =>
-        context.ProviderShared = await new ProviderComposer(context).BuildSharedAsync(context.Common!, cancellationToken).ConfigureAwait(false);
+    private static async Task ProviderLayersAsync(BuildContext context, CancellationToken cancellationToken)
+    {
+        var composer = new ProviderComposer(context);
+        context.ProviderShared = await composer.BuildSharedAsync(context.Common!, cancellationToken).ConfigureAwait(false);
+        if (context.Plan.Settings.TrustedBoot is not null)
+        {
+            context.TrustedBootProviderShared = await composer.BuildTrustedBootSharedAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static async Task ProviderImagesAsync(BuildContext context, CancellationToken cancellationToken)
     {
@@ -158,7 +165,9 @@ public static class EdgeBuild
             var scope = context.StartStep("provider-image " + cell.Tag, cell.Reference);
             try
             {
-                var image = await composer.BuildCellAsync(context.ProviderShared!, cell, cancellationToken).ConfigureAwait(false);
+                var image = context.TrustedBootProviderShared is { } trustedBoot
+                    ? await composer.BuildTrustedBootCellAsync(context.ProviderShared!, trustedBoot, cell, cancellationToken).ConfigureAwait(false)
+                    : await composer.BuildCellAsync(context.ProviderShared!, cell, cancellationToken).ConfigureAwait(false);
                 await composer.PublishAsync(image, cell, layoutLock, cancellationToken).ConfigureAwait(false);
                 context.ProviderImages[cell.Tag] = image;
                 var size = image.Manifest.Config.Size + image.Layers.Sum(l => l.Size);

@@ -47,6 +47,7 @@ internal static class SourceSteps
         var stylusTask = Pin(sources.StylusFramework);
         var thirdPartyTask = NeedsThirdParty(context) ? Pin(sources.ThirdParty) : null;
         var stylusPackageTask = NeedsStylusPackage(context) ? Pin(sources.StylusPackage) : null;
+        var trustedBootBaseTask = NeedsTrustedBootProviderBase(context) ? Pin(sources.TrustedBootProviderBase!) : null;
         context.Base = await baseTask.ConfigureAwait(false);
 
         // CanvOS's CHECK_SYSTEMD_VERSION on the base: systemd ≥ 255 takes Kubernetes and the agent provider as system
@@ -75,6 +76,11 @@ internal static class SourceSteps
         if (stylusPackageTask is not null)
         {
             context.StylusPackage = await stylusPackageTask.ConfigureAwait(false);
+        }
+
+        if (trustedBootBaseTask is not null)
+        {
+            context.TrustedBootProviderBase = await trustedBootBaseTask.ConfigureAwait(false);
         }
 
         if (providerTask is not null)
@@ -160,7 +166,15 @@ internal static class SourceSteps
         {
             yield return sources.StylusPackage;
         }
+
+        if (NeedsTrustedBootProviderBase(context))
+        {
+            yield return sources.TrustedBootProviderBase!;
+        }
     }
+
+    /// <summary>CanvOS's Ubuntu image: what Trusted Boot provider images are built on (+uki-provider-image FROM +ubuntu).</summary>
+    private static bool NeedsTrustedBootProviderBase(BuildContext context) => context.BuildsProviderImages && context.Plan.Settings.TrustedBoot is not null;
 
     /// <summary>etcdctl for provider images; luet for the Trusted Boot ISO (CanvOS build-uki-iso copies it into the overlay).</summary>
     private static bool NeedsThirdParty(BuildContext context) => context.BuildsProviderImages || NeedsStylusPackage(context);

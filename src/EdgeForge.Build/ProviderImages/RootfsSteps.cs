@@ -57,7 +57,9 @@ public sealed class RootfsSteps(string rootfs, ContextFiles context, RunSandbox 
         }
     }
 
-    public async Task RunAsync(RunInstruction run, BuildVariables variables, IReadOnlyDictionary<string, string> buildProxies, string workingDirectory, string? user, CancellationToken cancellationToken)
+    /// <summary>Runs a RUN in the sandbox; <paramref name="origin"/> names where it comes from in a failure (default: its Dockerfile line).</summary>
+    public async Task RunAsync(RunInstruction run, BuildVariables variables, IReadOnlyDictionary<string, string> buildProxies, string workingDirectory, string? user, CancellationToken cancellationToken,
+        string? origin = null)
     {
         var environment = variables.ForRun();
         foreach (var (name, value) in buildProxies)
@@ -71,7 +73,7 @@ public sealed class RootfsSteps(string rootfs, ContextFiles context, RunSandbox 
         var result = await sandbox.RunAsync(rootfs, new SandboxCommand(arguments, environment, workingDirectory, uid, gid), log, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            throw new BuildStepException($"Dockerfile:{run.Line}: RUN failed with exit code {result.ExitCode}", result.OutputTail);
+            throw new BuildStepException($"{origin ?? $"Dockerfile:{run.Line}"}: RUN failed with exit code {result.ExitCode}", result.OutputTail);
         }
     }
 

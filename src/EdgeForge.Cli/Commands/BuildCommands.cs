@@ -128,7 +128,7 @@ internal static class BuildCommands
             CheckJobs(parseResult, provider);
             if (BuildRefusals.ProviderImages(plan.Settings) is { } refusal)
             {
-                throw new InvalidInputException($".arg: IS_UKI: {refusal} (use build iso)");
+                throw new InvalidInputException($".arg: IS_UKI: {refusal}");
             }
         }
 

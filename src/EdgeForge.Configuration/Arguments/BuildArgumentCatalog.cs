@@ -160,7 +160,7 @@ public static class BuildArgumentCatalog
         },
 
         new("IS_UKI", "false", "`true`, `false`",
-            "Trusted Boot: the installer ISO boots a signed unified kernel image through systemd-boot (docs/trusted-boot.md); needs the keys in `secure-boot/` (`edgeforge keys secureboot`)."),
+            "Trusted Boot: the installer ISO and the provider images carry signed unified kernel images booted by systemd-boot (docs/trusted-boot.md); needs the keys in `secure-boot/` (`edgeforge keys secureboot`) and `cloudconfigs/80_stylus_uki.yaml`."),
         new("MY_ORG", "ACME Corp", "text", "Organisation name in Secure Boot keys.")
         {
             UnusedBecause = KeyGeneration("--org"),

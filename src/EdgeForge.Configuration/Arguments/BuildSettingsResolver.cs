@@ -290,7 +290,7 @@ public sealed partial class BuildSettingsResolver
 
         if (Planning.BuildRefusals.ProviderImages(settings) is { } providerRefusal)
         {
-            Warning("IS_UKI", providerRefusal, "build iso builds the Trusted Boot installer; build provider-images and build all refuse");
+            Warning("IS_UKI", providerRefusal, "build provider-images and build all refuse this combination");
         }
 
         var nvidia = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);

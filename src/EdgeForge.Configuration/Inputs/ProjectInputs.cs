@@ -209,13 +209,44 @@ public static partial class ProjectInputs
         return new EdgeCustomConfigFile(path, relativePath, rsa.KeySize, pemText);
     }
 
+    /// <summary>The project file CanvOS's <c>base-image</c> copies into <c>/etc/kairos/</c> when <c>IS_UKI=true</c>.</summary>
+    public const string TrustedBootCloudConfigPath = "cloudconfigs/80_stylus_uki.yaml";
+
+    /// <summary>
+    /// <see cref="TrustedBootCloudConfigPath"/>, required with <c>IS_UKI=true</c> (CanvOS copies it without
+    /// <c>--if-exists</c>): the Kairos stages that make a Trusted Boot install work — the agent provider link, the
+    /// unpack of the stylus package carried on the medium, its copy to the persistent partition after install. It
+    /// must be YAML Kairos can read; its contents are the project's.
+    /// </summary>
+    public static string? TrustedBootCloudConfig(InputFileReader inputs, (string File, int? Line) location, DiagnosticBag diagnostics)
+    {
+        var path = Path.Combine(inputs.ProjectDirectory, TrustedBootCloudConfigPath);
+        switch (inputs.ProbeFile(path, TrustedBootCloudConfigPath, diagnostics))
+        {
+            case InputFileState.Missing:
+                diagnostics.Error(location.File, $"IS_UKI=true needs {TrustedBootCloudConfigPath} (CanvOS's base-image copies it to /etc/kairos/): it does not exist",
+                    location.Line, "IS_UKI", $"copy {TrustedBootCloudConfigPath} from your CanvOS checkout into the project");
+                return null;
+            case InputFileState.Refused:
+                return null;
+        }
+
+        var text = inputs.ReadText(path, TrustedBootCloudConfigPath, diagnostics, 1 << 20);
+        if (text is null || Yaml.YamlLoader.Load(TrustedBootCloudConfigPath, text, diagnostics, "check the indentation (spaces only)") is null)
+        {
+            return null;
+        }
+
+        return path;
+    }
+
+    /// <summary>A cluster definition is kilobytes to a few MiB of YAML and manifests; past this it is not one.</summary>
+    public const long MaxClusterConfigExpansion = 1L << 30;
+
     /// <summary>
     /// <c>CLUSTERCONFIG</c> must be a gzip-compressed tar. A missing file is a warning, not an error: CanvOS's own
     /// template sets <c>CLUSTERCONFIG=spc.tgz</c> and embeds it only if it exists.
     /// </summary>
-    /// <summary>A cluster definition is kilobytes to a few MiB of YAML and manifests; past this it is not one.</summary>
-    public const long MaxClusterConfigExpansion = 1L << 30;
-
     public static ClusterConfigFile? ClusterConfig(InputFileReader inputs, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
     {
         var path = Path.Combine(inputs.ProjectDirectory, relativePath);

@@ -26,7 +26,8 @@ public sealed record EmbeddedInputs(
     IReadOnlyList<ContentBundleFile> ContentBundles,
     IReadOnlyList<CertificateFile> Certificates,
     OverlayInputs Overlay,
-    LuetAuthFile? LuetAuth);
+    LuetAuthFile? LuetAuth,
+    string? TrustedBootCloudConfig = null);
 
 /// <summary>A rough disk need, with its parts, so a 58-image matrix does not discover a full disk at image 40.</summary>
 public sealed record DiskEstimate(long TotalBytes, IReadOnlyList<KeyValuePair<string, long>> Parts);

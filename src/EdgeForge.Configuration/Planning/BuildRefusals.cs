@@ -15,9 +15,8 @@ public static class BuildRefusals
         : $"the installer ISO is built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
 
     /// <summary>Why provider images cannot be built for these settings, or null.</summary>
-    public static string? ProviderImages(BuildSettings settings) => settings.TrustedBoot is null
+    public static string? ProviderImages(BuildSettings settings) => settings.TrustedBoot is null || settings.Arch == "amd64"
         ? null
-        // CanvOS's uki-provider-image carries the provider's root filesystem as a signed unified kernel image under
-        // /trusted-boot; standard provider images in its place would not upgrade a Trusted Boot host.
-        : "IS_UKI=true: Trusted Boot provider images (CanvOS +uki-provider-image, the provider root filesystem as a signed unified kernel image under /trusted-boot) are not built by this version of edgeforge";
+        // The unified kernel image is made from x64 systemd-stub and started by x64 systemd-boot (BOOTX64.EFI).
+        : $"IS_UKI=true: Trusted Boot provider images are built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
 }

@@ -98,8 +98,10 @@ public static class ProjectLoader
         var overlay = ProjectInputs.Overlay(inputs, diagnostics);
         var luetAuth = ProjectInputs.LuetAuth(inputs, diagnostics);
         CheckBootAssets(directory, settings, arguments.LocationOf("BOOT_ASSETS"), diagnostics);
+        string? trustedBootCloudConfig = null;
         if (settings?.TrustedBoot is not null)
         {
+            trustedBootCloudConfig = ProjectInputs.TrustedBootCloudConfig(inputs, arguments.LocationOf("IS_UKI"), diagnostics);
             CheckTrustedBootKeys(directory, arguments.LocationOf("IS_UKI"), diagnostics);
         }
 
@@ -110,7 +112,7 @@ public static class ProjectLoader
         }
 
         var images = selected.Select(version => ProviderImage(settings, version)).ToList();
-        var embedded = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth);
+        var embedded = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth, trustedBootCloudConfig);
         var buildDirectory = Path.Combine(directory, "build");
         var isoPath = Path.Combine(buildDirectory, settings.IsoName + ".iso");
         var plan = new BuildPlan

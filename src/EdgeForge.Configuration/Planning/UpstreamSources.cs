@@ -30,13 +30,22 @@ public sealed record UpstreamSources
     /// <summary><c>SPECTRO_THIRD_PARTY_IMAGE</c>, where etcdctl comes from.</summary>
     public required UpstreamImage ThirdParty { get; init; }
 
+    /// <summary>
+    /// CanvOS's <c>ubuntu</c> target, <c>$SPECTRO_PUB_REPO/third-party/ubuntu:22.04</c> (<c>ubuntu-fips:22.04</c> with
+    /// FIPS): what a Trusted Boot provider image is built on, its operating system being the unified kernel image it
+    /// carries. Null unless <c>IS_UKI=true</c>.
+    /// </summary>
+    public UpstreamImage? TrustedBootProviderBase { get; init; }
+
     /// <summary>Path of etcdctl inside <see cref="ThirdParty"/>, as CanvOS's <c>download-third-party</c> target reads it.</summary>
     public required string EtcdctlPath { get; init; }
 
     /// <summary>Where CanvOS's <c>+third-party/luet</c> takes luet from in the third-party image (the Trusted Boot ISO carries it).</summary>
     public required string LuetPath { get; init; }
 
-    public IReadOnlyList<UpstreamImage> All => [Base, StylusFramework, StylusPackage, KairosProvider, LuetRepository, ThirdParty];
+    public IReadOnlyList<UpstreamImage> All => TrustedBootProviderBase is { } trustedBoot
+        ? [Base, StylusFramework, StylusPackage, KairosProvider, LuetRepository, ThirdParty, trustedBoot]
+        : [Base, StylusFramework, StylusPackage, KairosProvider, LuetRepository, ThirdParty];
 }
 
 /// <summary>CanvOS's formulas for <see cref="UpstreamSources"/> and the luet package of each provider image.</summary>
@@ -48,6 +57,7 @@ public static class UpstreamSourceFormulas
     public const string KairosProviderRole = "kairos-provider";
     public const string LuetRepositoryRole = "luet-repository";
     public const string ThirdPartyRole = "third-party";
+    public const string TrustedBootProviderBaseRole = "uki-provider-base";
 
     /// <summary>The sources, or null when a formed reference is invalid (each problem is an error naming the key that made it).</summary>
     public static UpstreamSources? Resolve(BuildSettings settings, BuildArguments arguments, DiagnosticBag diagnostics)
@@ -85,6 +95,8 @@ public static class UpstreamSourceFormulas
                 providerKey, "SPECTRO_PUB_REPO"),
             LuetRepository = Checked(LuetRepositoryRole, $"{settings.SpectroLuetRepo}/{LuetRepositoryName(settings.Arch)}", "SPECTRO_LUET_REPO"),
             ThirdParty = Checked(ThirdPartyRole, settings.SpectroThirdPartyImage, "SPECTRO_THIRD_PARTY_IMAGE", "BUILDER_3RDPARTY_VERSION"),
+            TrustedBootProviderBase = settings.TrustedBoot is null ? null : Checked(TrustedBootProviderBaseRole,
+                $"{settings.SpectroPubRepo}/third-party/{(settings.FipsEnabled ? "ubuntu-fips" : "ubuntu")}:22.04", "SPECTRO_PUB_REPO", "SPECTRO_PUB_REPO"),
             EtcdctlPath = ThirdPartyBinary(settings, "etcdctl"),
             LuetPath = ThirdPartyBinary(settings, "luet"),
         };

@@ -65,6 +65,12 @@ public sealed class CanvosUpstreams
 
     public static string ProviderImage => $"{PublicRepository}/edge/kairos-io/provider-k3s:{K3sProviderVersion}";
     public static string ThirdPartyImage => $"{PublicRepository}/third-party/spectro-third-party:{ThirdPartyVersion}";
+    /// <summary>CanvOS's <c>ubuntu</c> target, what Trusted Boot provider images are built on.</summary>
+    public static string UbuntuImage => $"{PublicRepository}/third-party/ubuntu:22.04";
+
+    /// <summary>What the Ubuntu fixture's <c>apt-get</c> installs as rsync, and where it logs its calls.</summary>
+    public const string RsyncMarker = "rsync fixture", AptLog = "var/log/apt-fixture.log";
+
     public static string LuetRepository(string arch = "amd64") => $"{PublicRepository}/edge/luet-repo-{(arch == "arm64" ? "arm" : "amd")}";
 
     /// <summary>
@@ -96,6 +102,24 @@ public sealed class CanvosUpstreams
         File.WriteAllText(Path.Combine(baseRootfs, "etc/ssh/sshd_config"), "# kept\n");
         File.WriteAllText(Path.Combine(baseRootfs, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n");
         await PushDirectoryAsync(client, blobs, baseRootfs, Local(BaseImage()));
+
+        // The Ubuntu image: busybox with an apt-get that logs its calls and "installs" a stub rsync, so a test sees that
+        // the build ran CanvOS's apt-get line in the sandbox on this image and kept its changes as a layer.
+        using (var ubuntu = new BusyboxRootfs())
+        {
+            File.WriteAllText(Path.Combine(Ensure(ubuntu.Root, "usr/bin"), "apt-get"), $$"""
+                #!/bin/sh
+                mkdir -p /var/log
+                echo "apt-get $*" >> /{{AptLog}}
+                case "$*" in
+                  *install*rsync*) printf '#!/bin/sh\necho {{RsyncMarker}}\n' > /usr/bin/rsync && chmod 755 /usr/bin/rsync ;;
+                esac
+
+                """);
+            File.SetUnixFileMode(Path.Combine(ubuntu.Root, "usr/bin/apt-get"), (UnixFileMode)0x1ED);
+            File.WriteAllText(Path.Combine(Ensure(ubuntu.Root, "etc"), "os-release"), "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\n");
+            await PushDirectoryAsync(client, blobs, ubuntu.Root, Local(UbuntuImage));
+        }
 
         await PushFilesAsync(client, blobs, Local(StylusImage()), new Dictionary<string, string>
         {
