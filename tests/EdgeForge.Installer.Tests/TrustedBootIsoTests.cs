@@ -119,13 +119,14 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
     }
 
     /// <summary>The ISO's EFI system partition, cut out at the offsets the partition table (as sfdisk reads it) gives.</summary>
-    public async Task<string> ExtractEspAsync(string name)
+    public async Task<string> ExtractEspAsync(string name, string? iso = null)
     {
-        var table = JsonDocument.Parse(await ExternalTool.RunAsync("sfdisk", "--json", IsoPath));
+        iso ??= IsoPath;
+        var table = JsonDocument.Parse(await ExternalTool.RunAsync("sfdisk", "--json", iso));
         var partition = table.RootElement.GetProperty("partitiontable").GetProperty("partitions").EnumerateArray()
             .Single(p => p.GetProperty("type").GetString() is "ef" or "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
         var esp = Scratch(name);
-        await using var input = File.OpenRead(IsoPath);
+        await using var input = File.OpenRead(iso);
         await using var output = File.Create(esp);
         input.Position = partition.GetProperty("start").GetInt64() * 512;
         var remaining = partition.GetProperty("size").GetInt64() * 512;

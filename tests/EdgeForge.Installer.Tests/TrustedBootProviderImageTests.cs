@@ -129,3 +129,57 @@ public sealed partial class TrustedBootIsoTests
         return esp;
     }
 }
+
+/// <summary>
+/// Given the Trusted Boot project with <c>FORCE_INTERACTIVE_INSTALL=true</c>, when I build the ISO, then the partition
+/// has a second signed image whose command line asks for the interactive installer, systemd-boot's default entry is
+/// that one, and OVMF under enforced Secure Boot starts it when nobody presses a key.
+/// </summary>
+public sealed partial class TrustedBootIsoTests
+{
+    [Fact]
+    public async Task Force_interactive_install_adds_a_signed_interactive_image_that_systemd_boot_starts_by_default()
+    {
+        var result = await CliResult.RunAsync("build", "iso", fixture.Project, "--cache-dir", fixture.Work.Combine("cache"),
+            "--build-arg", "FORCE_INTERACTIVE_INSTALL=true", "--build-arg", "ISO_NAME=edge-uki-interactive");
+        result.ExitCode.ShouldBe(0, result.ToString());
+        result.Output.ShouldContain($"{TrustedBootInteractive}.efi");
+        var iso = Path.Combine(fixture.Project, "build", "edge-uki-interactive.iso");
+        var esp = await fixture.ExtractEspAsync("esp-interactive.img", iso);
+        var work = fixture.Scratch("esp-interactive-files");
+        Directory.CreateDirectory(work);
+        await ExternalTool.RunAsync("mcopy", "-s", "-n", "-i", esp, "::/EFI", "::/loader", work);
+
+        var certificate = Path.Combine(fixture.Keys, OwnCertificate);
+        foreach (var name in new[] { "norole", TrustedBootInteractive })
+        {
+            var image = Path.Combine(work, "EFI/kairos", name + ".efi");
+            var verify = await ExternalTool.RunUncheckedAsync("sbverify", "--cert", certificate, image);
+            verify.ExitCode.ShouldBe(0, $"{name}: {verify.Output}{verify.Error}");
+        }
+
+        var cmdline = fixture.Scratch("interactive-cmdline.bin");
+        await ExternalTool.RunAsync("objcopy", "-O", "binary", "--only-section=.cmdline", Path.Combine(work, "EFI/kairos", TrustedBootInteractive + ".efi"), cmdline);
+        File.ReadAllText(cmdline).TrimEnd('\0').ShouldEndWith("install-mode stylus.registration edgeforge.test=1 interactive-install");
+        File.ReadAllText(Path.Combine(work, "loader/loader.conf")).ShouldContain($"default {TrustedBootInteractive}.conf");
+        File.ReadAllText(Path.Combine(work, "loader/entries", TrustedBootInteractive + ".conf")).ShouldContain("title Palette eXtended Kubernetes Edge (interactive install)");
+        File.ReadAllText(Path.Combine(work, "loader/entries/norole.conf")).ShouldContain("efi /EFI/kairos/norole.efi");
+
+        // A fresh machine in Setup Mode: enrol, reset, then the default entry boots under enforced Secure Boot.
+        var variables = fixture.Scratch("OVMF_VARS-interactive.fd");
+        File.Copy(QemuOptions.VariableTemplate(Firmware.UefiSecureBoot), variables, overwrite: true);
+        string Boot(string[] markers)
+        {
+            using var machine = QemuMachine.Start(new QemuOptions { Firmware = Firmware.UefiSecureBoot, MemoryMegabytes = 768, Cdrom = iso, VariableStore = variables });
+            return machine.WaitFor(markers, TimeSpan.FromSeconds(300));
+        }
+
+        Boot(["never printed: the machine resets"]).ShouldContain("Enrolling secure boot keys from directory");
+        var booted = Boot([TestOs.TrustedBootMarker]);
+        booted.ShouldContain("secureboot: Secure boot enabled", customMessage: QemuMachine.Tail(booted));
+        booted.ShouldContain("edgeforge.test=1 interactive-install", customMessage: QemuMachine.Tail(booted));
+        File.Delete(iso);
+    }
+
+    private const string TrustedBootInteractive = "norole_interactive-install";
+}

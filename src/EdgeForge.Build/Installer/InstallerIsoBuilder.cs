@@ -59,8 +59,11 @@ public sealed record InstallerIsoOptions
     public TrustedBootIsoPayload? TrustedBootPayload { get; init; }
 }
 
-/// <summary>A signed unified kernel image and systemd-boot as written, with where their parts came from (for the build's summary).</summary>
-public sealed record UnifiedKernelImageFiles(string Uki, string BootLoader, long Length, string Kernel, string AssetsFrom);
+/// <summary>A signed unified kernel image as written, and the entry it was made for.</summary>
+public sealed record UnifiedKernelImageFile(TrustedBootMedia.BootEntry Entry, string Path, long Length);
+
+/// <summary>The signed unified kernel images (one per entry, one initrd) and systemd-boot as written, with where their parts came from (for the build's summary).</summary>
+public sealed record UnifiedKernelImageFiles(IReadOnlyList<UnifiedKernelImageFile> Images, string BootLoader, string Kernel, string AssetsFrom);
 
 /// <summary>
 /// CanvOS <c>+build-uki-iso</c>'s overlay additions: <c>stylus-image.tar</c>, the stylus package image packed as luet
@@ -329,15 +332,15 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     /// version, on systemd-stub; written with systemd-boot into <paramref name="work"/>, both signed with the db key.
     /// <paramref name="what"/> names the image in messages ("installer", "provider").
     /// </summary>
-    public async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(IImage image, TrustedBootSettings settings, string commandLine, SecureBootKeySet keys, string what,
-        string work, CancellationToken cancellationToken)
+    public async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(IImage image, TrustedBootSettings settings, IReadOnlyList<TrustedBootMedia.BootEntry> entries,
+        SecureBootKeySet keys, string what, string work, CancellationToken cancellationToken)
     {
         var tree = await ImageFileTree.LoadAsync(image, cancellationToken).ConfigureAwait(false);
-        return await UnifiedKernelImageAsync(tree, new BootFileLocator(tree.Entries), settings, commandLine, keys, what, work, cancellationToken).ConfigureAwait(false);
+        return await UnifiedKernelImageAsync(tree, new BootFileLocator(tree.Entries), settings, entries, keys, what, work, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings, string commandLine,
-        SecureBootKeySet keys, string what, string work, CancellationToken cancellationToken)
+    private async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(ImageFileTree tree, BootFileLocator locator, TrustedBootSettings settings,
+        IReadOnlyList<TrustedBootMedia.BootEntry> entries, SecureBootKeySet keys, string what, string work, CancellationToken cancellationToken)
     {
         var kernel = locator.Kernel(out var kernelVersion)
             ?? throw new InstallerInputException($"the {what} image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the unified kernel image's .linux section is made from it)");
@@ -362,24 +365,32 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         EnsureCaptured(captures, source);
 
         string LocalOf(string name) => assets.Single(a => a.Name == name) is var asset && asset.LocalPath is { } local ? local : captures[asset.ImagePath!];
-        var ukiPath = Path.Combine(work, TrustedBootMedia.EntryName + ".efi");
         var loaderPath = Path.Combine(work, "BOOTX64.EFI");
-        var ukiLength = await StageAsync("uki", $"the unified kernel image {TrustedBootMedia.EntryName}.efi and systemd-boot, signed by {keys.DbCertificate.Subject}", async _ =>
+        var names = string.Join(", ", entries.Select(e => e.Name + ".efi"));
+        var images = await StageAsync("uki", $"the unified kernel image{(entries.Count > 1 ? "s" : "")} {names} and systemd-boot, signed by {keys.DbCertificate.Subject}", async _ =>
         {
-            var contents = new UkiContents(captures[kernel.Path], initrdPath, commandLine,
-                await File.ReadAllTextAsync(captures[osRelease.Path], cancellationToken).ConfigureAwait(false), kernelVersion ?? "");
-            await UkiImage.WriteAsync(LocalOf(TrustedBootMedia.StubAssetName), contents, ukiPath, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
+            var osReleaseText = await File.ReadAllTextAsync(captures[osRelease.Path], cancellationToken).ConfigureAwait(false);
+            var written = new List<UnifiedKernelImageFile>();
+            // One initrd, one image per command line: the command line is a signed section, so it cannot be shared.
+            foreach (var entry in entries)
+            {
+                var path = Path.Combine(work, entry.Name + ".efi");
+                var contents = new UkiContents(captures[kernel.Path], initrdPath, entry.CommandLine, osReleaseText, kernelVersion ?? "");
+                await UkiImage.WriteAsync(LocalOf(TrustedBootMedia.StubAssetName), contents, path, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
+                written.Add(new UnifiedKernelImageFile(entry, path, new FileInfo(path).Length));
+            }
+
             await AuthenticodeSigner.SignAsync(LocalOf(TrustedBootMedia.BootLoaderAssetName), loaderPath, keys.DbCertificate, cancellationToken).ConfigureAwait(false);
-            return new FileInfo(ukiPath).Length;
-        }, length => $"{length:N0} bytes; command line: {commandLine}").ConfigureAwait(false);
+            return written;
+        }, written => string.Join("; ", written.Select(w => $"{w.Entry.Name}.efi {w.Length:N0} bytes, command line: {w.Entry.CommandLine}"))).ConfigureAwait(false);
         File.Delete(initrdPath);
-        if (ukiLength > (long)settings.EfiMaxSizeMiB << 20)
+        if (images.FirstOrDefault(i => i.Length > (long)settings.EfiMaxSizeMiB << 20) is { } large)
         {
-            throw new InstallerInputException($"the unified kernel image is {ukiLength / (1 << 20):N0} MiB, more than EFI_MAX_SIZE={settings.EfiMaxSizeMiB} MiB " +
+            throw new InstallerInputException($"the unified kernel image {large.Entry.Name}.efi is {large.Length / (1 << 20):N0} MiB, more than EFI_MAX_SIZE={settings.EfiMaxSizeMiB} MiB " +
                 $"(the largest file the target firmware was checked to load): make the {what} image smaller or raise EFI_MAX_SIZE after checking the firmware");
         }
 
-        return new UnifiedKernelImageFiles(ukiPath, loaderPath, ukiLength, "/" + kernel.Path, assetsFrom);
+        return new UnifiedKernelImageFiles(images, loaderPath, "/" + kernel.Path, assetsFrom);
     }
 
     /// <summary>
@@ -392,13 +403,13 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     {
         // Checked by the plan (validate reports a missing or mismatched key set); loaded here for the db signing key.
         using var keys = SecureBootKeySet.Load(Path.Combine(plan.ProjectDirectory, TrustedBootSettings.KeysDirectory));
-        var image = await UnifiedKernelImageAsync(tree, locator, settings, TrustedBootMedia.CommandLine(settings), keys, "installer", work, cancellationToken).ConfigureAwait(false);
-        var (ukiPath, loaderPath, ukiLength) = (image.Uki, image.BootLoader, image.Length);
+        var entries = TrustedBootMedia.InstallerEntries(settings, plan.Settings.ForceInteractiveInstall);
+        var image = await UnifiedKernelImageAsync(tree, locator, settings, entries, keys, "installer", work, cancellationToken).ConfigureAwait(false);
 
         var espPath = Path.Combine(work, "efiboot.img");
         var espLength = await StageAsync("esp", $"the EFI system partition ({TrustedBootMedia.EspLabel}): systemd-boot, the image, loader entries, keys for enrolment" +
                                                 (settings.AutoEnrollKeys ? " (enrolled automatically in Setup Mode)" : ""),
-            _ => TrustedBootMedia.WriteEspAsync(espPath, loaderPath, ukiPath, settings, EnrolmentFiles(keys), options.SourceDateEpoch, cancellationToken),
+            _ => TrustedBootMedia.WriteEspAsync(espPath, image, TrustedBootMedia.LoaderConfiguration(settings, entries), EnrolmentFiles(keys), options.SourceDateEpoch, cancellationToken),
             length => $"{length:N0} bytes").ConfigureAwait(false);
         if (espLength > (long)settings.EfiImageSizeMiB << 20)
         {
@@ -441,7 +452,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             },
         };
         return new BootLayout(isoOptions, [], generated,
-            $"Trusted Boot: {TrustedBootMedia.EntryName}.efi {ukiLength:N0} bytes (kernel {image.Kernel}, initrd: the installer root filesystem), " +
+            $"Trusted Boot: {string.Join(", ", image.Images.Select(i => $"{i.Entry.Name}.efi {i.Length:N0} bytes"))} (kernel {image.Kernel}, initrd: the installer root filesystem), " +
             $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
         {
             Title = "the Trusted Boot ISO (UEFI, CD + USB)",

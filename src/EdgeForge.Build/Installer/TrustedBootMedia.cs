@@ -26,6 +26,31 @@ public static class TrustedBootMedia
     /// <summary>AuroraBoot's <c>ArtifactBaseName</c>: the default ("no role") image and its loader entry.</summary>
     public const string EntryName = "norole";
 
+    /// <summary>What the interactive installer boots with (Kairos's installer stage starts it on this word, as the GRUB ISO's third entry).</summary>
+    public const string InteractiveArgument = "interactive-install";
+
+    /// <summary>AuroraBoot's name for the image of an extra command line <c>interactive-install</c> (NameFromCmdline).</summary>
+    public const string InteractiveEntryName = EntryName + "_" + InteractiveArgument;
+
+    /// <summary>One signed image of a medium and its loader entry: <c>EFI/kairos/NAME.efi</c>, <c>loader/entries/NAME.conf</c>.</summary>
+    public sealed record BootEntry(string Name, string Title, string CommandLine);
+
+    /// <summary>
+    /// The installer's images: the automatic installer (CanvOS's one entry); with <c>FORCE_INTERACTIVE_INSTALL=true</c>
+    /// also the interactive installer, which <see cref="LoaderConfiguration(bool, string?)"/> then makes the default.
+    /// The command line is signed into each image, so each entry is a whole image: the second doubles the partition.
+    /// </summary>
+    public static IReadOnlyList<BootEntry> InstallerEntries(TrustedBootSettings settings, bool interactive)
+    {
+        var install = new BootEntry(EntryName, settings.Branding, CommandLine(settings));
+        return interactive
+            ? [install, new BootEntry(InteractiveEntryName, settings.Branding + " (interactive install)", install.CommandLine + " " + InteractiveArgument)]
+            : [install];
+    }
+
+    /// <summary>A provider image's one image (CanvOS's build-provider-trustedboot-image).</summary>
+    public static IReadOnlyList<BootEntry> ProviderEntries => [new BootEntry(EntryName, ProviderBranding, ProviderCommandLine)];
+
     public const string EspLabel = "UKI_EFI";
 
     /// <summary>The systemd-boot and systemd-stub binaries of a distribution's <c>systemd-boot-efi</c> package.</summary>
@@ -110,21 +135,24 @@ public static class TrustedBootMedia
     /// without it CanvOS leaves AuroraBoot's default, <c>if-safe</c> (automatic only in a virtual machine, else a menu
     /// entry; systemd-boot before 253 does not know it and offers the menu entry).
     /// </summary>
-    public static string LoaderConfiguration(TrustedBootSettings settings) => LoaderConfiguration(settings.AutoEnrollKeys);
+    /// <remarks><paramref name="defaultEntry"/> names the entry systemd-boot starts when the timeout expires (else the first).</remarks>
+    public static string LoaderConfiguration(bool autoEnroll, string? defaultEntry = null) =>
+        $"timeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll {(autoEnroll ? "force" : "if-safe")}\n" +
+        (defaultEntry is null ? "" : $"default {defaultEntry}.conf\n");
 
-    /// <inheritdoc cref="LoaderConfiguration(TrustedBootSettings)"/>
-    public static string LoaderConfiguration(bool autoEnroll) =>
-        $"timeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll {(autoEnroll ? "force" : "if-safe")}\n";
+    /// <summary>The installer's loader.conf: the interactive entry is the default when there is one.</summary>
+    public static string LoaderConfiguration(TrustedBootSettings settings, IReadOnlyList<BootEntry> entries) =>
+        LoaderConfiguration(settings.AutoEnrollKeys, entries.Any(e => e.Name == InteractiveEntryName) ? InteractiveEntryName : null);
 
     /// <summary>
     /// The Boot Loader Specification type #1 entry of the image. <c>efi</c> rather than AuroraBoot's <c>uki</c> key:
     /// <c>uki</c> needs systemd-boot 257, while the loader here comes from the installer image, which may be older, and
     /// every version starts an <c>efi</c> entry the same way.
     /// </summary>
-    public static string LoaderEntry(TrustedBootSettings settings) => LoaderEntry(settings.Branding);
+    public static string LoaderEntry(BootEntry entry, int index) => $"title {entry.Title}\nsort-key {EntryName}-{index}\nefi /{ImagePath(entry.Name)}\n";
 
-    /// <inheritdoc cref="LoaderEntry(TrustedBootSettings)"/>
-    public static string LoaderEntry(string title) => $"title {title}\nsort-key {EntryName}-0\nefi /EFI/kairos/{EntryName}.efi\n";
+    /// <summary>Where an image sits on the partition.</summary>
+    public static string ImagePath(string name) => $"EFI/kairos/{name}.efi";
 
     /// <summary>The title CanvOS's build-provider-trustedboot-image gives every provider image (<c>--boot-branding</c>, not <c>BRANDING</c>).</summary>
     public const string ProviderBranding = "Palette eXtended Kubernetes Edge";
@@ -132,36 +160,35 @@ public static class TrustedBootMedia
     /// <summary>Where systemd-boot sits on the partition: the removable-media path, which firmware starts without a boot entry.</summary>
     public const string BootLoaderEspPath = "EFI/BOOT/BOOTX64.EFI";
 
-    public const string ImageEspPath = "EFI/kairos/" + EntryName + ".efi";
 
     /// <summary>A directory (no content) or a small file of the boot file layout.</summary>
     public sealed record BootFile(string Path, byte[]? Content);
 
     /// <summary>
-    /// The boot file layout besides the two binaries at <see cref="BootLoaderEspPath"/> and <see cref="ImageEspPath"/>
+    /// The boot file layout besides the binaries at <see cref="BootLoaderEspPath"/> and <see cref="ImagePath"/>
     /// (AuroraBoot imageFiles, the same for the ISO's partition and a provider image's <c>/trusted-boot</c>): the
-    /// directories, the loader configuration and entry, and PK/KEK/db updates under loader/keys/auto (always: with
+    /// directories, the loader configuration and entries, and PK/KEK/db updates under loader/keys/auto (always: with
     /// auto-enrolment off systemd-boot offers them as a menu entry).
     /// </summary>
-    public static IReadOnlyList<BootFile> BootFiles(string loaderConfiguration, string loaderEntry, IReadOnlyDictionary<string, string> enrolment)
+    public static IReadOnlyList<BootFile> BootFiles(string loaderConfiguration, IReadOnlyList<BootEntry> entries, IReadOnlyDictionary<string, string> enrolment)
     {
         var files = new List<BootFile>
         {
             new("EFI", null), new("EFI/BOOT", null), new("EFI/kairos", null), new("EFI/tools", null),
             new("loader", null), new("loader/entries", null), new("loader/keys", null), new("loader/keys/auto", null),
             new("loader/loader.conf", Encoding.UTF8.GetBytes(loaderConfiguration)),
-            new($"loader/entries/{EntryName}.conf", Encoding.UTF8.GetBytes(loaderEntry)),
         };
+        files.AddRange(entries.Select((entry, index) => new BootFile($"loader/entries/{entry.Name}.conf", Encoding.UTF8.GetBytes(LoaderEntry(entry, index)))));
         files.AddRange(enrolment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new BootFile($"loader/keys/auto/{e.Key}", File.ReadAllBytes(e.Value))));
         return files;
     }
 
     /// <summary>The EFI system partition of the Trusted Boot ISO: the binaries and <see cref="BootFiles"/>.</summary>
-    public static async Task<long> WriteEspAsync(string path, string signedBootLoader, string uki, TrustedBootSettings settings,
+    public static async Task<long> WriteEspAsync(string path, UnifiedKernelImageFiles images, string loaderConfiguration,
         IReadOnlyDictionary<string, string> enrolment, long time, CancellationToken cancellationToken)
     {
         var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = time });
-        foreach (var file in BootFiles(LoaderConfiguration(settings), LoaderEntry(settings), enrolment))
+        foreach (var file in BootFiles(loaderConfiguration, images.Images.Select(i => i.Entry).ToList(), enrolment))
         {
             if (file.Content is null)
             {
@@ -173,8 +200,12 @@ public static class TrustedBootMedia
             }
         }
 
-        fat.AddFile(BootLoaderEspPath, signedBootLoader);
-        fat.AddFile(ImageEspPath, uki);
+        fat.AddFile(BootLoaderEspPath, images.BootLoader);
+        foreach (var image in images.Images)
+        {
+            fat.AddFile(ImagePath(image.Entry.Name), image.Path);
+        }
+
         await using var esp = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
         return esp.Length;
@@ -184,11 +215,11 @@ public static class TrustedBootMedia
     /// The same layout as a tree under <paramref name="prefix"/> (a provider image's <c>/trusted-boot</c>), owned by
     /// root, files 0644 and directories 0755 as AuroraBoot creates them; the binaries are read from where they were written.
     /// </summary>
-    public static IFileTreeSource BootFileTree(string prefix, string signedBootLoader, string uki, string loaderConfiguration, string loaderEntry,
+    public static IFileTreeSource BootFileTree(string prefix, UnifiedKernelImageFiles images, string loaderConfiguration,
         IReadOnlyDictionary<string, string> enrolment, long time)
     {
         var small = new InMemoryFileTreeSource().AddDirectory(prefix, modificationTime: time);
-        foreach (var file in BootFiles(loaderConfiguration, loaderEntry, enrolment))
+        foreach (var file in BootFiles(loaderConfiguration, images.Images.Select(i => i.Entry).ToList(), enrolment))
         {
             if (file.Content is null)
             {
@@ -200,18 +231,19 @@ public static class TrustedBootMedia
             }
         }
 
-        // The two binaries stay where the build wrote them (they are hundreds of megabytes): mapped, not copied.
-        var directory = Path.GetDirectoryName(uki)!;
-        if (Path.GetDirectoryName(signedBootLoader) != directory)
+        // The binaries stay where the build wrote them (images are hundreds of megabytes): mapped, not copied.
+        var directory = Path.GetDirectoryName(images.BootLoader)!;
+        if (images.Images.Any(i => Path.GetDirectoryName(i.Path) != directory))
         {
-            throw new ArgumentException("the boot loader and the image must be written to one directory", nameof(signedBootLoader));
+            throw new ArgumentException("the boot loader and the images must be written to one directory", nameof(images));
         }
 
-        var names = new Dictionary<string, string>(StringComparer.Ordinal)
+        var names = new Dictionary<string, string>(StringComparer.Ordinal) { [Path.GetFileName(images.BootLoader)] = prefix + "/" + BootLoaderEspPath };
+        foreach (var image in images.Images)
         {
-            [Path.GetFileName(signedBootLoader)] = prefix + "/" + BootLoaderEspPath,
-            [Path.GetFileName(uki)] = prefix + "/" + ImageEspPath,
-        };
+            names[Path.GetFileName(image.Path)] = prefix + "/" + ImagePath(image.Entry.Name);
+        }
+
         return MappedFileTree.Create(new DirectoryFileTreeSource(directory, readExtendedAttributes: false), path => names.GetValueOrDefault(path), small,
             entry => names.ContainsValue(entry.Path) ? entry with { Uid = 0, Gid = 0, Mode = 0x1A4, ModificationTime = time } : entry);
     }

@@ -234,11 +234,11 @@ internal sealed class ProviderComposer(BuildContext build)
             Observer = build.Options.Observer,
             StepName = build.Scope?.Name ?? "provider-image " + cell.Tag,
         });
-        var image = await builder.UnifiedKernelImageAsync(rootfs, settings, TrustedBootMedia.ProviderCommandLine, keys, "provider", work, cancellationToken).ConfigureAwait(false);
-        build.Log($"{cell.Tag}: {TrustedBootMedia.EntryName}.efi {image.Length:N0} bytes (kernel {image.Kernel}), systemd-boot and stub from {image.AssetsFrom}");
+        var image = await builder.UnifiedKernelImageAsync(rootfs, settings, TrustedBootMedia.ProviderEntries, keys, "provider", work, cancellationToken).ConfigureAwait(false);
+        build.Log($"{cell.Tag}: {TrustedBootMedia.EntryName}.efi {image.Images.Single().Length:N0} bytes (kernel {image.Kernel}), systemd-boot and stub from {image.AssetsFrom}");
         // CanvOS passes build-uki no --secure-boot-enroll for provider images: AuroraBoot's default, if-safe.
-        return TrustedBootMedia.BootFileTree(CanvosFiles.TrustedBootDirectory, image.BootLoader, image.Uki, TrustedBootMedia.LoaderConfiguration(autoEnroll: false),
-            TrustedBootMedia.LoaderEntry(TrustedBootMedia.ProviderBranding), InstallerIsoBuilder.EnrolmentFiles(keys), build.Options.SourceDateEpoch);
+        return TrustedBootMedia.BootFileTree(CanvosFiles.TrustedBootDirectory, image, TrustedBootMedia.LoaderConfiguration(autoEnroll: false),
+            InstallerIsoBuilder.EnrolmentFiles(keys), build.Options.SourceDateEpoch);
     }
 
     /// <summary>The signing certificate and the enrolment updates: a new key set re-signs (and rebuilds) the boot files.</summary>

@@ -119,7 +119,7 @@ public static class BuildArgumentCatalog
             "Cluster definition embedded into the ISO as `/opt/spectrocloud/clusterconfig/spc.tgz`."),
         new("EDGE_CUSTOM_CONFIG", DefaultEdgeCustomConfig, "path of a YAML file (relative to the project directory)",
             "Holds the content-signing public key baked into the ISO and the provider images."),
-        new("FORCE_INTERACTIVE_INSTALL", "false", "`true`, `false`", "Make the interactive installer the default boot entry."),
+        new("FORCE_INTERACTIVE_INSTALL", "false", "`true`, `false`", "Make the interactive installer the default boot entry (GRUB entry 2; with `IS_UKI=true` a second signed image, `norole_interactive-install.efi`, the default of systemd-boot)."),
         new("DISABLE_SELINUX", "true", "`true`, `false`", "Boot the installer with `selinux=0`."),
         new("DEBUG", "false", "`true`, `false`",
             "Append CanvOS's debug kernel arguments (`rd.immucore.debug console=tty0 rd.debug`) to the installer's boot menu entries. Not read from the environment (too common a variable name).")
