@@ -118,6 +118,47 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>sbverify (sbsigntool) accepts each binary against the project's db certificate.</summary>
+    public async Task ShouldBeSignedByTheProjectAsync(params string[] binaries)
+    {
+        var certificate = Path.Combine(Keys, "public-keys/db.pem");
+        foreach (var binary in binaries)
+        {
+            var verify = await ExternalTool.RunUncheckedAsync("sbverify", "--cert", certificate, binary);
+            verify.ExitCode.ShouldBe(0, $"{binary}: {verify.Output}{verify.Error}");
+        }
+    }
+
+    /// <summary>A unified kernel image's sections as objdump lists them, and its command line as objcopy extracts it.</summary>
+    public async Task<string> UnifiedKernelImageCommandLineAsync(string image)
+    {
+        var sections = await ExternalTool.RunAsync("objdump", "-h", image);
+        foreach (var section in new[] { ".osrel", ".cmdline", ".uname", ".sbat", ".initrd", ".linux" })
+        {
+            sections.ShouldContain(section);
+        }
+
+        var cmdline = Scratch($"cmdline-{Guid.NewGuid():N}.bin");
+        await ExternalTool.RunAsync("objcopy", "-O", "binary", "--only-section=.cmdline", image, cmdline);
+        return File.ReadAllText(cmdline).TrimEnd('\0');
+    }
+
+    /// <summary>
+    /// The loader files under <paramref name="boot"/>: loader.conf's enrolment mode, the norole entry's title and
+    /// image, and the enrolment updates, byte for byte the key set's.
+    /// </summary>
+    public void LoaderFilesShouldBe(string boot, string enrolment, string title)
+    {
+        File.ReadAllText(Path.Combine(boot, "loader/loader.conf")).ShouldContain("secure-boot-enroll " + enrolment);
+        var entry = File.ReadAllText(Path.Combine(boot, "loader/entries/norole.conf"));
+        entry.ShouldContain("title " + title);
+        entry.ShouldContain("efi /EFI/kairos/norole.efi");
+        foreach (var name in new[] { "PK.auth", "KEK.auth", "db.auth" })
+        {
+            File.ReadAllBytes(Path.Combine(boot, "loader/keys/auto", name)).ShouldBe(File.ReadAllBytes(Path.Combine(Keys, "enrollment", name)));
+        }
+    }
+
     /// <summary>The ISO's EFI system partition, cut out at the offsets the partition table (as sfdisk reads it) gives.</summary>
     public async Task<string> ExtractEspAsync(string name, string? iso = null)
     {
@@ -153,8 +194,6 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
 [Trait("Tier", "Heavy")]
 public sealed partial class TrustedBootIsoTests(TrustedBootIsoFixture fixture) : IClassFixture<TrustedBootIsoFixture>
 {
-    private const string OwnCertificate = "public-keys/db.pem";
-
     [Fact]
     public async Task The_iso_is_uefi_only_labelled_for_kairos_and_carries_the_user_data()
     {
@@ -195,33 +234,12 @@ public sealed partial class TrustedBootIsoTests(TrustedBootIsoFixture fixture) :
         var work = fixture.Scratch("esp-files");
         Directory.CreateDirectory(work);
         await ExternalTool.RunAsync("mcopy", "-s", "-n", "-i", esp, "::/EFI", "::/loader", work);
-        var certificate = Path.Combine(fixture.Keys, OwnCertificate);
-        foreach (var binary in new[] { "EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi" })
-        {
-            var verify = await ExternalTool.RunUncheckedAsync("sbverify", "--cert", certificate, Path.Combine(work, binary));
-            verify.ExitCode.ShouldBe(0, $"{binary}: {verify.Output}{verify.Error}");
-        }
-
-        var sections = await ExternalTool.RunAsync("objdump", "-h", Path.Combine(work, "EFI/kairos/norole.efi"));
-        foreach (var section in new[] { ".osrel", ".cmdline", ".uname", ".sbat", ".initrd", ".linux" })
-        {
-            sections.ShouldContain(section);
-        }
-
-        var cmdline = fixture.Scratch("cmdline.bin");
-        await ExternalTool.RunAsync("objcopy", "-O", "binary", "--only-section=.cmdline", Path.Combine(work, "EFI/kairos/norole.efi"), cmdline);
-        var text = File.ReadAllText(cmdline).TrimEnd('\0');
+        await fixture.ShouldBeSignedByTheProjectAsync(Path.Combine(work, "EFI/BOOT/BOOTX64.EFI"), Path.Combine(work, "EFI/kairos/norole.efi"));
+        var text = await fixture.UnifiedKernelImageCommandLineAsync(Path.Combine(work, "EFI/kairos/norole.efi"));
         text.ShouldStartWith("console=ttyS0 console=tty1 net.ifnames=1 rd.immucore.oemlabel=COS_OEM");
         text.ShouldEndWith("install-mode stylus.registration edgeforge.test=1");
 
-        File.ReadAllText(Path.Combine(work, "loader/loader.conf")).ShouldContain("secure-boot-enroll force");
-        var entry = File.ReadAllText(Path.Combine(work, "loader/entries/norole.conf"));
-        entry.ShouldContain("title Palette eXtended Kubernetes Edge");
-        entry.ShouldContain("efi /EFI/kairos/norole.efi");
-        foreach (var name in new[] { "PK.auth", "KEK.auth", "db.auth" })
-        {
-            File.ReadAllBytes(Path.Combine(work, "loader/keys/auto", name)).ShouldBe(File.ReadAllBytes(Path.Combine(fixture.Keys, "enrollment", name)));
-        }
+        fixture.LoaderFilesShouldBe(work, "force", "Palette eXtended Kubernetes Edge");
 
         // No private key reaches the medium.
         var everything = await ExternalTool.RunAsync("sh", "-c", $"cd '{work}' && cat $(find . -type f)  | grep -c 'PRIVATE KEY' || true");

@@ -63,37 +63,17 @@ public sealed partial class TrustedBootIsoTests
     public async Task The_trusted_boot_files_are_signed_and_the_image_holds_the_provider_root_filesystem()
     {
         var boot = Path.Combine(await fixture.ProviderRootAsync(), "trusted-boot");
-        var certificate = Path.Combine(fixture.Keys, OwnCertificate);
-        foreach (var binary in new[] { "EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi" })
-        {
-            var verify = await ExternalTool.RunUncheckedAsync("sbverify", "--cert", certificate, Path.Combine(boot, binary));
-            verify.ExitCode.ShouldBe(0, $"{binary}: {verify.Output}{verify.Error}");
-        }
-
         var image = Path.Combine(boot, "EFI/kairos/norole.efi");
-        var sections = await ExternalTool.RunAsync("objdump", "-h", image);
-        foreach (var section in new[] { ".osrel", ".cmdline", ".uname", ".sbat", ".initrd", ".linux" })
-        {
-            sections.ShouldContain(section);
-        }
+        await fixture.ShouldBeSignedByTheProjectAsync(Path.Combine(boot, "EFI/BOOT/BOOTX64.EFI"), image);
 
         // CanvOS gives build-uki no --extend-cmdline for provider images: CMDLINE is the installer's alone.
-        var cmdline = fixture.Scratch("provider-cmdline.bin");
-        await ExternalTool.RunAsync("objcopy", "-O", "binary", "--only-section=.cmdline", image, cmdline);
-        var text = File.ReadAllText(cmdline).TrimEnd('\0');
+        var text = await fixture.UnifiedKernelImageCommandLineAsync(image);
         text.ShouldStartWith("console=ttyS0 console=tty1 net.ifnames=1 rd.immucore.oemlabel=COS_OEM");
         text.ShouldEndWith(" install-mode");
         text.ShouldNotContain("edgeforge.test=1");
 
         // AuroraBoot's default enrolment (CanvOS passes none for provider images) and CanvOS's provider title.
-        File.ReadAllText(Path.Combine(boot, "loader/loader.conf")).ShouldContain("secure-boot-enroll if-safe");
-        var entry = File.ReadAllText(Path.Combine(boot, "loader/entries/norole.conf"));
-        entry.ShouldContain("title Palette eXtended Kubernetes Edge");
-        entry.ShouldContain("efi /EFI/kairos/norole.efi");
-        foreach (var name in new[] { "PK.auth", "KEK.auth", "db.auth" })
-        {
-            File.ReadAllBytes(Path.Combine(boot, "loader/keys/auto", name)).ShouldBe(File.ReadAllBytes(Path.Combine(fixture.Keys, "enrollment", name)));
-        }
+        fixture.LoaderFilesShouldBe(boot, "if-safe", "Palette eXtended Kubernetes Edge");
 
         // The initrd is the provider root filesystem: the installer's layers, the project's Trusted Boot stages,
         // Kubernetes linked into /opt/k8s (CanvOS slink), etcdctl, the clean-up; no /boot (the kernel is .linux).
@@ -150,17 +130,9 @@ public sealed partial class TrustedBootIsoTests
         Directory.CreateDirectory(work);
         await ExternalTool.RunAsync("mcopy", "-s", "-n", "-i", esp, "::/EFI", "::/loader", work);
 
-        var certificate = Path.Combine(fixture.Keys, OwnCertificate);
-        foreach (var name in new[] { "norole", TrustedBootInteractive })
-        {
-            var image = Path.Combine(work, "EFI/kairos", name + ".efi");
-            var verify = await ExternalTool.RunUncheckedAsync("sbverify", "--cert", certificate, image);
-            verify.ExitCode.ShouldBe(0, $"{name}: {verify.Output}{verify.Error}");
-        }
-
-        var cmdline = fixture.Scratch("interactive-cmdline.bin");
-        await ExternalTool.RunAsync("objcopy", "-O", "binary", "--only-section=.cmdline", Path.Combine(work, "EFI/kairos", TrustedBootInteractive + ".efi"), cmdline);
-        File.ReadAllText(cmdline).TrimEnd('\0').ShouldEndWith("install-mode stylus.registration edgeforge.test=1 interactive-install");
+        var interactive = Path.Combine(work, "EFI/kairos", TrustedBootInteractive + ".efi");
+        await fixture.ShouldBeSignedByTheProjectAsync(Path.Combine(work, "EFI/kairos/norole.efi"), interactive);
+        (await fixture.UnifiedKernelImageCommandLineAsync(interactive)).ShouldEndWith("install-mode stylus.registration edgeforge.test=1 interactive-install");
         File.ReadAllText(Path.Combine(work, "loader/loader.conf")).ShouldContain($"default {TrustedBootInteractive}.conf");
         File.ReadAllText(Path.Combine(work, "loader/entries", TrustedBootInteractive + ".conf")).ShouldContain("title Palette eXtended Kubernetes Edge (interactive install)");
         File.ReadAllText(Path.Combine(work, "loader/entries/norole.conf")).ShouldContain("efi /EFI/kairos/norole.efi");
