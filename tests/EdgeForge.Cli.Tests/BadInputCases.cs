@@ -78,6 +78,8 @@ internal static class BadInputCases
         ["arg: fips boolean yes"] = Arg("FIPS_ENABLED=yes", "FIPS_ENABLED", "not a boolean"),
         ["arg: update kernel 1"] = Arg("UPDATE_KERNEL=1", "UPDATE_KERNEL", "not a boolean"),
         ["arg: two node maybe"] = Arg("TWO_NODE=maybe", "TWO_NODE", "not a boolean"),
+        ["arg: kine source ftp"] = Arg("KINE_SOURCE=ftp://mirror.example.com/kine", "KINE_SOURCE", "not an http:// or https:// URL"),
+        ["arg: kine source placeholder"] = Arg("KINE_SOURCE=https://mirror.example.com/kine-{os}", "KINE_SOURCE", "placeholders"),
         ["arg: force interactive on"] = Arg("FORCE_INTERACTIVE_INSTALL=on", "FORCE_INTERACTIVE_INSTALL"),
         ["arg: disable selinux no"] = Arg("DISABLE_SELINUX=no", "DISABLE_SELINUX"),
         ["arg: bundle k8s 0"] = Arg("BUNDLE_K8S_AND_AGENT_PROVIDER=0", "BUNDLE_K8S_AND_AGENT_PROVIDER"),

@@ -56,7 +56,6 @@ public sealed class BuildProviderImagesCommandTests
     [Theory]
     [InlineData("UPDATE_KERNEL=true")]
     [InlineData("CIS_HARDENING=true")]
-    [InlineData("TWO_NODE=true")]
     public async Task Features_it_cannot_build_are_refused_before_any_work(string setting)
     {
         using var project = new ValidProject();
@@ -115,16 +114,18 @@ public sealed class BuildProviderImagesCommandTests
     [InlineData("plan")]
     [InlineData("build iso")]
     [InlineData("build all")]
-    public async Task TWO_NODE_is_refused_by_every_command_not_only_the_provider_build(string command)
+    public async Task TWO_NODE_on_an_os_without_apt_or_zypper_is_refused_by_every_command_not_only_the_provider_build(string command)
     {
         using var project = new ValidProject();
-        project.AppendArg("TWO_NODE=true");
+        project.Write(".arg", ValidProject.Arg.Replace("OS_DISTRIBUTION=ubuntu", "OS_DISTRIBUTION=rhel", StringComparison.Ordinal) +
+                              "BASE_IMAGE=registry.example.com/base/rhel:9\nTWO_NODE=true\nCUSTOM_TAG=two-node\n");
 
         var result = await CliResult.RunAsync([.. command.Split(' '), project.Directory]);
 
         result.ShouldNotCrash();
         result.ExitCode.ShouldBe(2, result.All);
         result.All.ShouldContain("TWO_NODE");
+        result.All.ShouldContain("apt or zypper");
         Directory.Exists(Path.Combine(project.Directory, "build")).ShouldBeFalse();
     }
 }

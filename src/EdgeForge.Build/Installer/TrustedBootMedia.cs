@@ -160,7 +160,6 @@ public static class TrustedBootMedia
     /// <summary>Where systemd-boot sits on the partition: the removable-media path, which firmware starts without a boot entry.</summary>
     public const string BootLoaderEspPath = "EFI/BOOT/BOOTX64.EFI";
 
-
     /// <summary>A directory (no content) or a small file of the boot file layout.</summary>
     public sealed record BootFile(string Path, byte[]? Content);
 

@@ -57,6 +57,13 @@ internal sealed class LayerChain(BuildContext build, LayeredImage start)
             : BuiltImage.AppendLayers(Image, [(layer, history)]);
     }
 
+    /// <summary>One shell command of CanvOS's Earthfile, run in the RUN sandbox on the chain's image (<see cref="CommonLayers.RunAsync"/>).</summary>
+    public async Task RunAsync(string command, CancellationToken cancellationToken)
+    {
+        var result = await new CommonLayers(build).RunAsync(Result, command, cancellationToken).ConfigureAwait(false);
+        (Image, Key) = (result.Image, result.Key);
+    }
+
     /// <summary>Layers of another image appended as they are (the explicit <c>K8S_PROVIDER_SOURCE</c> override).</summary>
     public void AddLayers(IImage source, string createdBy)
     {

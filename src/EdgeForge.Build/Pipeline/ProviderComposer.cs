@@ -56,7 +56,44 @@ internal sealed class ProviderComposer(BuildContext build)
             cancellationToken).ConfigureAwait(false);
 
         await AddEdgeCustomConfigAsync(chain, cancellationToken).ConfigureAwait(false);
+        if (Plan.Settings.TwoNode)
+        {
+            await AddTwoNodeAsync(chain, cancellationToken).ConfigureAwait(false);
+        }
+
         return chain.Result;
+    }
+
+    /// <summary>
+    /// CanvOS's TWO_NODE block (<see cref="TwoNode"/>): PostgreSQL in the RUN sandbox, then kine. Here once for the
+    /// matrix, not in every cell after its Kubernetes as CanvOS places it: neither reads the Kubernetes files, the
+    /// cell's clean-up still runs after them, and a 58-version matrix then installs PostgreSQL once, not 58 times.
+    /// </summary>
+    private async Task AddTwoNodeAsync(LayerChain chain, CancellationToken cancellationToken)
+    {
+        var family = PackageFamilies.Of(Plan.Settings.OsDistribution)
+            ?? throw new InvalidOperationException("the plan admits TWO_NODE only for apt and zypper operating systems");
+        build.Log($"two-node: PostgreSQL with {family.ToString().ToLowerInvariant()}, kine {Plan.Settings.KineVersion} from {Plan.Settings.KineUrl}");
+        await chain.RunAsync(TwoNode.PostgresCommand(family, Plan.Settings.Arch), cancellationToken).ConfigureAwait(false);
+
+        var url = Plan.Settings.KineUrl;
+        var work = Path.Combine(Plan.ProjectDirectory, "build", $".kine.{Environment.ProcessId}");
+        try
+        {
+            await chain.AddAsync($"RUN mkdir -p /opt/spectrocloud/bin && curl -L {url} | install -m 755 /dev/stdin /{TwoNode.KinePath}", $"kine\n{url}", async () =>
+            {
+                var (tree, sha256) = await TwoNode.DownloadKineAsync(url, Plan.Settings.Arch, work, build.Options.SourceDateEpoch, cancellationToken).ConfigureAwait(false);
+                build.Log($"kine: {url} sha256:{sha256}");
+                return tree;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
     }
 
     /// <summary><c>COPY --if-exists overlay/files/etc/ /etc/</c>, with its logrotate fix-up.</summary>
@@ -138,7 +175,8 @@ internal sealed class ProviderComposer(BuildContext build)
     {
         var ubuntu = build.TrustedBootProviderBase ?? throw new InvalidOperationException("pin-upstreams did not pin the Trusted Boot provider base image");
         var start = new LayeredImage(BuiltImage.AppendLayers(ubuntu.Image, []), ubuntu.Digest.ToString());
-        var chain = new LayerChain(build, await new CommonLayers(build).RunAsync(start, TrustedBootPackageInstall, cancellationToken).ConfigureAwait(false));
+        var chain = new LayerChain(build, start);
+        await chain.RunAsync(TrustedBootPackageInstall, cancellationToken).ConfigureAwait(false);
         await AddOverlayEtcAsync(chain, cancellationToken).ConfigureAwait(false);
 
         var thirdParty = build.ThirdParty ?? throw new InvalidOperationException("pin-upstreams did not pin the third-party image");

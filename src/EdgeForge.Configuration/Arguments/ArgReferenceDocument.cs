@@ -100,7 +100,9 @@ public static class ArgReferenceDocument
             - `FIPS_ENABLED=true` with `SPECTRO_PUB_REPO` at its default switches it to `us-docker.pkg.dev/palette-images-fips`
               (CanvOS's FIPS rule) and takes etcdctl from the FIPS (`vertex`) build.
             - `BUNDLE_K8S_AND_AGENT_PROVIDER=false` bundles Kubernetes only when the base image's systemd is older than 255.
-            - `TWO_NODE=true` warns when `CUSTOM_TAG` does not say so: a two-node image cannot become single-node later.
+            - `TWO_NODE=true` needs an apt (`ubuntu`, `debian`) or zypper (`opensuse-leap`, `sles`) `OS_DISTRIBUTION`, and warns
+              when `CUSTOM_TAG` does not say so: a two-node image cannot become single-node later. `KINE_SOURCE` must be an
+              `http://` or `https://` URL once `{version}` and `{arch}` are replaced.
             - A whole provider image tag (`K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION-CUSTOM_TAG`) must stay within 128 characters.
             - `K8S_VERSION` must be listed for `K8S_DISTRIBUTION` in `k8s_version.json` (the project's, else the built-in list).
 

@@ -84,6 +84,9 @@ public sealed record BuildSettings
     public required string SpectroThirdPartyImage { get; init; }
     public required string EtcdVersion { get; init; }
     public required string KineVersion { get; init; }
+
+    /// <summary><c>KINE_SOURCE</c> with <c>{version}</c> and <c>{arch}</c> replaced: where two-node images get kine.</summary>
+    public required string KineUrl { get; init; }
     public string? BootAssets { get; init; }
     public string? BaseImageMirror { get; init; }
     public required SquashFsCompression SquashFsCompression { get; init; }

@@ -116,6 +116,7 @@ public sealed partial class BuildSettingsResolver
             SpectroThirdPartyImage = Image("SPECTRO_THIRD_PARTY_IMAGE"),
             EtcdVersion = Version("ETCD_VERSION"),
             KineVersion = KineVersion(),
+            KineUrl = KineUrl(Final("KINE_VERSION"), Value("ARCH", "amd64")),
         };
 
         CheckCrossFieldRules(settings);
@@ -235,6 +236,20 @@ public sealed partial class BuildSettingsResolver
         return value;
     }
 
+    /// <summary>KINE_SOURCE, checked as a URL after its placeholders are replaced (it is fetched by the build, not in the sandbox).</summary>
+    private string KineUrl(string version, string arch)
+    {
+        var template = Value("KINE_SOURCE", BuildArgumentCatalog.Find("KINE_SOURCE")!.Default);
+        var url = template.Replace("{version}", version, StringComparison.Ordinal).Replace("{arch}", arch, StringComparison.Ordinal);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0 || uri.Scheme is not ("http" or "https") || url.Contains('{', StringComparison.Ordinal))
+        {
+            Error("KINE_SOURCE", $"'{template}' is not an http:// or https:// URL (placeholders: {{version}}, {{arch}})",
+                "e.g. https://mirror.example.com/kine/v{version}/kine-{arch}");
+        }
+
+        return url;
+    }
+
     private void CheckCrossFieldRules(BuildSettings settings)
     {
         if (settings.FipsEnabled)
@@ -261,6 +276,12 @@ public sealed partial class BuildSettingsResolver
             Error("CIS_HARDENING", $"CIS hardening is available for Ubuntu only, not {settings.OsDistribution}", "set CIS_HARDENING=false");
         }
 
+        if (settings.TwoNode && PackageFamilies.Of(settings.OsDistribution) is null)
+        {
+            Error("TWO_NODE", $"two-node images need PostgreSQL installed with apt or zypper, and OS_DISTRIBUTION={settings.OsDistribution} has neither (CanvOS installs it on ubuntu and opensuse-leap only)",
+                "use OS_DISTRIBUTION ubuntu, debian, opensuse-leap or sles, or set TWO_NODE=false");
+        }
+
         if (settings.TwoNode && !settings.CustomTag.Contains("two-node", StringComparison.Ordinal) &&
             !settings.CustomTag.Contains("2node", StringComparison.Ordinal))
         {
@@ -273,7 +294,6 @@ public sealed partial class BuildSettingsResolver
                  {
                      ("UPDATE_KERNEL", settings.UpdateKernel, "the vendor kernel upgrade"),
                      ("CIS_HARDENING", settings.CisHardening, "CIS hardening"),
-                     ("TWO_NODE", settings.TwoNode, "the two-node parts (PostgreSQL and kine)"),
                  })
         {
             if (enabled)

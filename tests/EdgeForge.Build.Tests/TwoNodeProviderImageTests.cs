@@ -1,0 +1,96 @@
+using EdgeForge.Build.Pipeline;
+using EdgeForge.Configuration.Planning;
+using EdgeForge.Oci;
+using EdgeForge.Oci.Blobs;
+using EdgeForge.Oci.Registry;
+using EdgeForge.Oci.Transports;
+using EdgeForge.Testing;
+
+namespace EdgeForge.Build.Tests;
+
+/// <summary>
+/// Issue 13 item 3: given a debootstrap Debian base (the same apt paths as Ubuntu) and <c>TWO_NODE=true</c> with kine
+/// from a fixture source on 127.0.0.1, when I build the provider images, then umoci unpacks an image in which dpkg
+/// lists PostgreSQL as installed, its units wait for network-online and are not enabled, the postgres user has its
+/// profile, and kine is the source's binary, 0755; a second build reuses every layer and fetches nothing.
+/// </summary>
+public sealed class TwoNodeProviderImageTests
+{
+    [Fact]
+    [Trait("Tier", "Heavy")]
+    public async Task A_two_node_image_has_postgresql_installed_and_disabled_and_kine_from_the_configured_source()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        using var work = new TestDirectory();
+        var rootfs = work.Combine("debian");
+        await DebianRootfs.CreateAsync(rootfs);
+        await using var kine = new StaticFileServer(new Dictionary<string, string> { ["/kine/v0.15.0/kine-amd64"] = BusyboxRootfs.Binary });
+
+        var blobs = new BlobCache(work.Combine("cache"));
+        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
+        using var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(upstreams.RegistriesConf) });
+        var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
+        await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))
+        {
+            await ImageCopier.WriteAsync(baseImage, destination);
+        }
+
+        var project = work.Combine("project");
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, ".arg"), $"""
+            IMAGE_REGISTRY={registry.Address}/edge
+            OS_DISTRIBUTION=debian
+            OS_VERSION=12
+            BASE_IMAGE={registry.Address}/base/debian:bookworm
+            K8S_VERSION=1.30.1
+            BUNDLE_K8S_AND_AGENT_PROVIDER=false
+            TWO_NODE=true
+            KINE_SOURCE={kine.Address}/kine/v{"{version}"}/kine-{"{arch}"}
+
+            """);
+        File.WriteAllText(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
+        var loaded = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null });
+        var plan = loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Errors.Select(e => e.Message)));
+        // CanvOS's tag warning stays: nothing in CUSTOM_TAG says the image is two-node.
+        loaded.Diagnostics.Warnings.ShouldContain(w => w.Key == "TWO_NODE" && w.Message.Contains("single-node", StringComparison.Ordinal));
+        var log = new EventLog();
+
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+
+        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
+        report.RunsExecuted.ShouldBe(1);
+        kine.Requests.ShouldBe(["/kine/v0.15.0/kine-amd64"]);
+        var bundle = work.Combine("unpacked");
+        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
+        var root = Path.Combine(bundle, "rootfs");
+
+        // dpkg (not our reader) says PostgreSQL is installed; the server binary is there.
+        var status = await ExternalTool.RunAsync("dpkg-query", "--admindir", Path.Combine(root, "var/lib/dpkg"), "-W", "-f", "${Package} ${db:Status-Status}\n", "postgresql", "iputils-ping");
+        status.ShouldContain("postgresql installed");
+        status.ShouldContain("iputils-ping installed");
+        Directory.EnumerateFiles(Path.Combine(root, "usr/lib/postgresql"), "postgres", SearchOption.AllDirectories).ShouldNotBeEmpty();
+
+        // Ordered after network-online, and not enabled: the agent starts it when a second node joins.
+        var unit = File.ReadAllText(Path.Combine(root, "usr/lib/systemd/system/postgresql@.service"));
+        unit.ShouldContain("After=network-online.target");
+        unit.ShouldNotContain("After=network.target\n");
+        Directory.EnumerateFileSystemEntries(Path.Combine(root, "etc/systemd/system"), "postgresql.service", SearchOption.AllDirectories).ShouldBeEmpty();
+
+        // The postgres user's profile, owned by it, for the image's perl (Debian 12: 5.36).
+        var postgres = File.ReadAllLines(Path.Combine(root, "etc/passwd")).Select(l => l.Split(':')).Single(f => f[0] == "postgres");
+        var profile = Path.Combine(root, postgres[5].TrimStart('/'), ".bash_profile");
+        File.ReadAllText(profile).ShouldStartWith("export PERL5LIB=/usr/share/perl/5.36:/etc/perl:/usr/lib/x86_64-linux-gnu/perl5/5.36:");
+        (await ExternalTool.RunAsync("stat", "-c", "%u", profile)).Trim().ShouldBe(postgres[2]);
+
+        var installed = Path.Combine(root, "opt/spectrocloud/bin/kine");
+        File.ReadAllBytes(installed).ShouldBe(File.ReadAllBytes(BusyboxRootfs.Binary));
+        File.GetUnixFileMode(installed).ShouldBe((UnixFileMode)0x1ED);
+
+        // Nothing changed: every layer from the cache, kine not fetched again.
+        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
+        again.Succeeded.ShouldBeTrue();
+        again.RunsExecuted.ShouldBe(0);
+        again.Images[0].Digest.ShouldBe(report.Images[0].Digest);
+        kine.Requests.Count.ShouldBe(1);
+    }
+}
