@@ -1,10 +1,6 @@
 using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
-using EdgeForge.Oci;
-using EdgeForge.Oci.Blobs;
-using EdgeForge.Oci.Registry;
 using EdgeForge.Testing;
-using EdgeForge.Oci.Transports;
 
 namespace EdgeForge.Build.Tests;
 
@@ -20,17 +16,7 @@ public sealed class DebootstrapProviderImageTests
     {
         await using var registry = await RegistryProcess.StartAsync();
         using var work = new TestDirectory();
-        var rootfs = work.Combine("debian");
-        await DebianRootfs.CreateAsync(rootfs);
-
-        var blobs = new BlobCache(work.Combine("cache"));
-        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
-        using var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(upstreams.RegistriesConf) });
-        var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
-        await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))
-        {
-            await ImageCopier.WriteAsync(baseImage, destination);
-        }
+        using var debian = await DebianBaseImage.PushAsync(registry, work);
 
         var project = work.Combine("project");
         Directory.CreateDirectory(project);
@@ -38,7 +24,7 @@ public sealed class DebootstrapProviderImageTests
             IMAGE_REGISTRY={registry.Address}/edge
             OS_DISTRIBUTION=debian
             OS_VERSION=12
-            BASE_IMAGE={registry.Address}/base/debian:bookworm
+            BASE_IMAGE={debian.Reference}
             K8S_VERSION=1.30.1
             BUNDLE_K8S_AND_AGENT_PROVIDER=false
 
@@ -53,7 +39,7 @@ public sealed class DebootstrapProviderImageTests
             ?? throw new InvalidOperationException("the test project is invalid");
         var log = new EventLog();
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
         report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);

@@ -1,9 +1,5 @@
 using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
-using EdgeForge.Oci;
-using EdgeForge.Oci.Blobs;
-using EdgeForge.Oci.Registry;
-using EdgeForge.Oci.Transports;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Build.Tests;
@@ -22,18 +18,8 @@ public sealed class TwoNodeProviderImageTests
     {
         await using var registry = await RegistryProcess.StartAsync();
         using var work = new TestDirectory();
-        var rootfs = work.Combine("debian");
-        await DebianRootfs.CreateAsync(rootfs);
+        using var debian = await DebianBaseImage.PushAsync(registry, work);
         await using var kine = new StaticFileServer(new Dictionary<string, string> { ["/kine/v0.15.0/kine-amd64"] = BusyboxRootfs.Binary });
-
-        var blobs = new BlobCache(work.Combine("cache"));
-        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
-        using var client = new RegistryClient(new RegistryClientOptions { Mirrors = RegistriesConfiguration.Load(upstreams.RegistriesConf) });
-        var baseImage = await RootFsImporter.ImportAsync(rootfs, blobs);
-        await using (var destination = ImageLocation.Parse($"docker://{registry.Address}/base/debian:bookworm").OpenDestination(client))
-        {
-            await ImageCopier.WriteAsync(baseImage, destination);
-        }
 
         var project = work.Combine("project");
         Directory.CreateDirectory(project);
@@ -41,7 +27,7 @@ public sealed class TwoNodeProviderImageTests
             IMAGE_REGISTRY={registry.Address}/edge
             OS_DISTRIBUTION=debian
             OS_VERSION=12
-            BASE_IMAGE={registry.Address}/base/debian:bookworm
+            BASE_IMAGE={debian.Reference}
             K8S_VERSION=1.30.1
             BUNDLE_K8S_AND_AGENT_PROVIDER=false
             TWO_NODE=true
@@ -55,7 +41,7 @@ public sealed class TwoNodeProviderImageTests
         loaded.Diagnostics.Warnings.ShouldContain(w => w.Key == "TWO_NODE" && w.Message.Contains("single-node", StringComparison.Ordinal));
         var log = new EventLog();
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
         report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
@@ -87,7 +73,7 @@ public sealed class TwoNodeProviderImageTests
         File.GetUnixFileMode(installed).ShouldBe((UnixFileMode)0x1ED);
 
         // Nothing changed: every layer from the cache, kine not fetched again.
-        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = client, Blobs = blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
+        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
         again.Succeeded.ShouldBeTrue();
         again.RunsExecuted.ShouldBe(0);
         again.Images[0].Digest.ShouldBe(report.Images[0].Digest);

@@ -14,17 +14,15 @@ namespace EdgeForge.Testing;
 /// an x5c chain that verifies against <c>rootcertbundle</c> or from a <c>kid</c> equal to the libtrust key id of a
 /// bundled certificate; the chain is the self-describing choice and needs no libtrust fingerprint.
 /// </summary>
-public sealed class TokenService : IAsyncDisposable
+public sealed class TokenService : LoopbackHttpServer
 {
     public const string Service = "edgeforge-test-registry";
     public const string Issuer = "edgeforge-test-issuer";
 
-    private readonly HttpListener _listener;
     private readonly RSA _key;
     private readonly X509Certificate2 _certificate;
     private readonly string _username;
     private readonly string _password;
-    private readonly Task _loop;
     private int _tokensIssued;
 
     public TokenService(string directory, string username, string password)
@@ -36,12 +34,8 @@ public sealed class TokenService : IAsyncDisposable
         _certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         CertificateBundlePath = Path.Combine(directory, "token-signer.pem");
         File.WriteAllText(CertificateBundlePath, _certificate.ExportCertificatePem());
-        var port = RegistryProcess.FreePort();
-        Realm = $"http://127.0.0.1:{port}/token";
-        _listener = new HttpListener();
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        Realm = Address + "/token";
+        Start();
     }
 
     public string Realm { get; }
@@ -50,29 +44,10 @@ public sealed class TokenService : IAsyncDisposable
 
     public int TokensIssued => Volatile.Read(ref _tokensIssued);
 
-    private async Task ServeAsync()
+    protected override Task HandleAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            try
-            {
-                Handle(context);
-            }
-            finally
-            {
-                context.Response.Close();
-            }
-        }
+        Handle(context);
+        return Task.CompletedTask;
     }
 
     private void Handle(HttpListenerContext context)
@@ -139,11 +114,9 @@ public sealed class TokenService : IAsyncDisposable
 
     private static string Base64Url(byte[] data) => Convert.ToBase64String(data).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
-        await _loop;
+        await base.DisposeAsync();
         _key.Dispose();
         _certificate.Dispose();
     }
