@@ -75,6 +75,8 @@ internal static class BadInputCases
             p.AppendArg("FIPS_ENABLED=true");
             p.AppendArg("UPDATE_KERNEL=true");
         }, [".arg:13: error: UPDATE_KERNEL:", "FIPS"]),
+        ["arg: update kernel on leap"] = new(p => { p.AppendArg("OS_DISTRIBUTION=opensuse-leap"); p.AppendArg("OS_VERSION=15.6"); p.AppendArg("UPDATE_KERNEL=true"); },
+            [".arg:12: error: UPDATE_KERNEL:", "apt operating systems"]),
         ["arg: fips boolean yes"] = Arg("FIPS_ENABLED=yes", "FIPS_ENABLED", "not a boolean"),
         ["arg: update kernel 1"] = Arg("UPDATE_KERNEL=1", "UPDATE_KERNEL", "not a boolean"),
         ["arg: two node maybe"] = Arg("TWO_NODE=maybe", "TWO_NODE", "not a boolean"),

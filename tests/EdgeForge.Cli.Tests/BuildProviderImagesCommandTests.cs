@@ -54,7 +54,6 @@ public sealed class BuildProviderImagesCommandTests
     }
 
     [Theory]
-    [InlineData("UPDATE_KERNEL=true")]
     [InlineData("CIS_HARDENING=true")]
     public async Task Features_it_cannot_build_are_refused_before_any_work(string setting)
     {

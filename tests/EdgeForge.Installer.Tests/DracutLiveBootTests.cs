@@ -39,6 +39,49 @@ public sealed class DracutLiveBootTests(DracutLiveIsoFixture fixture) : IClassFi
         serial.ShouldContain("EF-ROOT=" + DracutLiveIsoFixture.RootMarker, customMessage: context);
     }
 
+    /// <summary>
+    /// Issue 13 item 1: with <c>UPDATE_KERNEL=true</c> on the Debian base, the installer image has the backports kernel
+    /// instead of the stable one — unsquashfs sees only its modules, its vmlinuz link and its dracut initramfs — and
+    /// the ISO boots that kernel through dmsquash-live.
+    /// </summary>
+    [Fact]
+    public async Task Update_kernel_installs_the_newest_vendor_kernel_and_its_initramfs_and_the_iso_boots_it()
+    {
+        fixture.Build.ExitCode.ShouldBe(0, fixture.Setup + fixture.Build);
+        var build = await CliResult.RunAsync("build", "iso", fixture.Project, "--cache-dir", fixture.Work.Combine("cache"),
+            "--kernel-args", "rd.shell=0 rd.emergency=poweroff systemd.show_status=1",
+            "--build-arg", "UPDATE_KERNEL=true", "--build-arg", "OS_DISTRIBUTION=debian", "--build-arg", "OS_VERSION=12", "--build-arg", "ISO_NAME=new-kernel");
+        build.ExitCode.ShouldBe(0, build.ToString());
+        var iso = Path.Combine(fixture.Project, "build", "new-kernel.iso");
+
+        var squashfs = fixture.Scratch("new-kernel.squashfs");
+        await ExternalTool.RunAsync("xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/rootfs.squashfs", squashfs);
+        var listing = await ExternalTool.RunAsync("unsquashfs", "-lls", "-d", "", squashfs);
+        var modules = listing.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+            .Where(p => p.StartsWith("/lib/modules/", StringComparison.Ordinal) || p.StartsWith("/usr/lib/modules/", StringComparison.Ordinal))
+            .Select(p => p.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s != "modules").Skip(1).FirstOrDefault())
+            .OfType<string>().Distinct().ToList();
+        var kernel = modules.ShouldHaveSingleItem(string.Join(", ", modules));
+        Release(kernel).ShouldBeGreaterThan(Release(fixture.KernelVersion), $"{kernel} is not newer than the base's {fixture.KernelVersion}");
+        listing.ShouldContain($"/boot/vmlinuz -> vmlinuz-{kernel}");
+        listing.ShouldContain($"/boot/initrd -> initrd-{kernel}");
+        listing.ShouldContain($"/boot/initrd-{kernel}");
+        listing.ShouldContain("/etc/dracut.conf.d/99-usb-media.conf");
+        listing.ShouldNotContain("/etc/apt/sources.list.d/edgeforge-update-kernel.list");
+
+        using var machine = QemuMachine.Start(new QemuOptions { Firmware = Firmware.Bios, MemoryMegabytes = 1536, Cdrom = iso });
+        var serial = machine.WaitFor([DracutLiveIsoFixture.End, "EF-DRACUT-FAIL"], TimeSpan.FromSeconds(480));
+        var context = QemuMachine.Tail(serial);
+        serial.ShouldNotContain("EF-DRACUT-FAIL", customMessage: context);
+        serial.ShouldContain("EF-KERNEL=" + kernel, customMessage: context);
+        serial.ShouldContain(DracutLiveIsoFixture.End, customMessage: context);
+        File.Delete(iso);
+    }
+
+    /// <summary>A kernel release's leading X.Y.Z (6.12.95 of 6.12.95+deb12-amd64), comparable.</summary>
+    private static Version Release(string kernel) =>
+        Version.Parse(string.Join('.', kernel.Split('-', '+')[0].Split('.').Take(3)));
+
     private static string Between(string text, string begin, string end)
     {
         var from = text.IndexOf(begin, StringComparison.Ordinal);
@@ -67,6 +110,9 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
     public string IsoPath => Path.Combine(Project, "build", "dracut-live.iso");
 
     public CliResult Build { get; private set; } = new(-1, "", "");
+
+    /// <summary>The kernel debootstrap's apt installed (Debian's stable kernel).</summary>
+    public string KernelVersion { get; private set; } = "";
 
     /// <summary>Timings of the set-up steps, shown when a test fails.</summary>
     public string Setup { get; private set; } = "";
@@ -106,6 +152,9 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
             chroot "$r" apt-get clean
             """.Replace("\r", ""), "sh", root);
         var version = Directory.GetDirectories(Path.Combine(root, "lib", "modules")).Select(Path.GetFileName).Single(v => File.Exists(Path.Combine(root, "boot", $"vmlinuz-{v}")))!;
+        KernelVersion = version;
+        // A Kairos-like dracut configuration: every initramfs the image's dracut makes (UPDATE_KERNEL's too) can boot live media.
+        await File.WriteAllTextAsync(Path.Combine(root, "etc", "dracut.conf.d", "50-edgeforge-live.conf"), "add_dracutmodules+=\" dmsquash-live \"\n");
         var modules = await ExternalTool.RunAsync("chroot", root, "lsinitrd", "-m", $"/boot/initrd.img-{version}");
         modules.ShouldContain("dmsquash-live", customMessage: modules);
         Step("dracut");
@@ -151,6 +200,7 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
             exec >/dev/ttyS0 2>&1
             echo
             echo "EF-ROOT=$(cat /etc/edgeforge-root-marker)"
+            echo "EF-KERNEL=$(uname -r)"
             if [ -f /run/initramfs/live/config.yaml ]; then
               echo {Begin}
               cat /run/initramfs/live/config.yaml

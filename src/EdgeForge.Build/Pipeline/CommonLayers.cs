@@ -153,6 +153,19 @@ internal sealed class CommonLayers(BuildContext build)
                 await Step($"COPY {EdgeForge.Configuration.Inputs.ProjectInputs.TrustedBootCloudConfigPath} /etc/kairos/80_stylus_uki.yaml",
                     "trusted-boot-cloud-config\n" + await LayerChain.FingerprintAsync(tree, cancellationToken).ConfigureAwait(false), null, () => tree).ConfigureAwait(false);
             }
+
+            // CanvOS base-image, its OS block with UPDATE_KERNEL=true: the newest vendor kernel and its initramfs.
+            if (plan.Settings.UpdateKernel)
+            {
+                var command = Composition.UpdateKernel.Command(plan.Settings);
+                var kernelUser = user;
+                await Step($"RUN {command}", $"RUN\n{command}\n{variables.Fingerprint()}\n{kernelUser}\n/", async steps =>
+                {
+                    build.Log("UPDATE_KERNEL=true: installing the newest vendor kernel and regenerating its initramfs");
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, command, null), variables, proxies, "/", kernelUser, cancellationToken, "UPDATE_KERNEL=true (CanvOS base-image)").ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -88,6 +88,7 @@ public static class ArgReferenceDocument
             - `FIPS_ENABLED=true` needs `K8S_DISTRIBUTION` `rke2` or `kubeadm-fips`, a `BASE_IMAGE`, `UPDATE_KERNEL=false`, and
               `fips=1` in the user data's `install.grub_options.extra_cmdline`.
             - `OS_DISTRIBUTION` other than `ubuntu` and `opensuse-leap`, or an OS version without a default image, needs `BASE_IMAGE`.
+            - `UPDATE_KERNEL=true` is built for apt operating systems (`ubuntu`, `debian`) only.
             - `CIS_HARDENING=true` is for Ubuntu only.
             - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (and not built yet: `true` is an error).
             - `IS_UKI=true` (Trusted Boot, [trusted-boot.md](trusted-boot.md)) needs a valid key set in `secure-boot/` and

@@ -105,7 +105,7 @@ public static class BuildArgumentCatalog
             "Base OS image. Required for FIPS builds and for operating systems without a default."),
         new("FIPS_ENABLED", "false", "`true`, `false`",
             "FIPS build: needs `K8S_DISTRIBUTION` `rke2` or `kubeadm-fips` and `BASE_IMAGE`; incompatible with `UPDATE_KERNEL=true`. Switches the default `SPECTRO_PUB_REPO` to the FIPS repository and etcdctl to the FIPS build."),
-        new("UPDATE_KERNEL", "false", "`true`, `false`", "Upgrade the kernel to the newest from the OS vendor."),
+        new("UPDATE_KERNEL", "false", "`true`, `false`", "Upgrade the kernel to the newest from the OS vendor (ubuntu: the HWE kernel of `OS_VERSION`; debian: backports), purge the others, regenerate the initramfs with the image's dracut. apt operating systems only; not with `FIPS_ENABLED`."),
         new("TWO_NODE", "false", "`true`, `false`",
             "Two-node HA provider image: PostgreSQL (installed, disabled, after network-online) and kine in `/opt/spectrocloud/bin`; apt or zypper operating systems. Cannot be changed later: mark it in `CUSTOM_TAG`."),
         new("KINE_VERSION", "0.15.0", "`x.y.z` (no `v`)", "Version of kine installed into two-node provider images."),

@@ -271,6 +271,12 @@ public sealed partial class BuildSettingsResolver
             }
         }
 
+        if (settings.UpdateKernel && PackageFamilies.Of(settings.OsDistribution) != PackageFamily.Apt)
+        {
+            Error("UPDATE_KERNEL", $"the kernel upgrade is built for apt operating systems (ubuntu: the HWE kernel; debian: backports) by this version of edgeforge, not OS_DISTRIBUTION={settings.OsDistribution}",
+                "set UPDATE_KERNEL=false, or upgrade the kernel with RUN lines after the Dockerfile's customisation marker");
+        }
+
         if (settings.CisHardening && settings.OsDistribution != "ubuntu")
         {
             Error("CIS_HARDENING", $"CIS hardening is available for Ubuntu only, not {settings.OsDistribution}", "set CIS_HARDENING=false");
@@ -292,7 +298,6 @@ public sealed partial class BuildSettingsResolver
         // Options this version does not build are refused here, where validate and plan see them, not by the build.
         foreach (var (key, enabled, what) in new[]
                  {
-                     ("UPDATE_KERNEL", settings.UpdateKernel, "the vendor kernel upgrade"),
                      ("CIS_HARDENING", settings.CisHardening, "CIS hardening"),
                  })
         {
