@@ -69,6 +69,19 @@ public sealed class DracutLiveBootTests(DracutLiveIsoFixture fixture) : IClassFi
         listing.ShouldContain("/etc/dracut.conf.d/99-usb-media.conf");
         listing.ShouldNotContain("/etc/apt/sources.list.d/edgeforge-update-kernel.list");
 
+        // The provider images of the same project: the common layers from the cache, then CanvOS's headers step for that kernel.
+        var providers = await CliResult.RunAsync("build", "provider-images", fixture.Project, "--cache-dir", fixture.Work.Combine("cache"),
+            "--build-arg", "UPDATE_KERNEL=true", "--build-arg", "OS_DISTRIBUTION=debian", "--build-arg", "OS_VERSION=12", "--json");
+        providers.ExitCode.ShouldBe(0, providers.ToString());
+        using (var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.Project, "build", "provider-images.json"))))
+        {
+            var tag = report.RootElement.GetProperty("images")[0].GetProperty("tag").GetString();
+            var bundle = fixture.Scratch("new-kernel-provider");
+            await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(fixture.Project, "build", "images")}:{tag}", bundle);
+            Directory.Exists(Path.Combine(bundle, "rootfs", "usr/src", "linux-headers-" + kernel)).ShouldBeTrue($"no /usr/src/linux-headers-{kernel} in the provider image");
+            File.Exists(Path.Combine(bundle, "rootfs", "etc/apt/sources.list.d/edgeforge-update-kernel.list")).ShouldBeFalse();
+        }
+
         using var machine = QemuMachine.Start(new QemuOptions { Firmware = Firmware.Bios, MemoryMegabytes = 1536, Cdrom = iso });
         var serial = machine.WaitFor([DracutLiveIsoFixture.End, "EF-DRACUT-FAIL"], TimeSpan.FromSeconds(480));
         var context = QemuMachine.Tail(serial);

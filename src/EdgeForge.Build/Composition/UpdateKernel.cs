@@ -24,15 +24,7 @@ public static class UpdateKernel
 
         var install = settings.OsDistribution == "ubuntu"
             ? $"apt-get install -y linux-image-generic-hwe-{settings.OsVersion}"
-            : string.Join(" && ",
-                ". /etc/os-release",
-                "mirror=$(sed -n 's/^deb \\(\\[[^]]*\\] \\)\\{0,1\\}\\([^ ]*\\) .*/\\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -n 1)",
-                "[ -n \"$mirror\" ] || mirror=$(sed -n 's/^URIs: *\\([^ ]*\\).*/\\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1)",
-                "[ -n \"$mirror\" ] || { echo 'UPDATE_KERNEL: the image names no Debian mirror in its apt sources' >&2; exit 1; }",
-                "echo \"deb $mirror $VERSION_CODENAME-backports main\" > /etc/apt/sources.list.d/edgeforge-update-kernel.list",
-                "apt-get update",
-                $"apt-get install -y -t \"$VERSION_CODENAME-backports\" linux-image-{settings.Arch}",
-                "rm -f /etc/apt/sources.list.d/edgeforge-update-kernel.list");
+            : WithBackports($"apt-get install -y -t \"$VERSION_CODENAME-backports\" linux-image-{settings.Arch}");
         return string.Join(" && ",
             "export DEBIAN_FRONTEND=noninteractive",
             // CanvOS's dracut drop-in, written before its dracut run: a generic initramfs that boots from USB 3 on Renesas controllers.
@@ -53,4 +45,39 @@ public static class UpdateKernel
             "if command -v dracut >/dev/null; then dracut -f \"/boot/initrd-$latest\" \"$latest\" && ln -sf \"initrd-$latest\" /boot/initrd; fi",
             "depmod -a \"$latest\"");
     }
+
+    /// <summary>
+    /// CanvOS's provider-image first step with UPDATE_KERNEL=true on Ubuntu (and always for kubeadm there): the
+    /// headers of the image's newest kernel when <c>/usr/src</c> lacks them, so kernel modules built on the host (DKMS,
+    /// CNI and storage drivers) match it. Here for every apt system with UPDATE_KERNEL=true; null otherwise. The
+    /// kubeadm-without-UPDATE_KERNEL case is not replayed, as the rest of CanvOS's mirror-bound steps (docs/decisions.md).
+    /// </summary>
+    /// <remarks>Debian's headers of a backports kernel are in backports too: the same source, added and removed again.</remarks>
+    public static string? HeadersCommand(BuildSettings settings)
+    {
+        if (!settings.UpdateKernel || PackageFamilies.Of(settings.OsDistribution) != PackageFamily.Apt)
+        {
+            return null;
+        }
+
+        var install = settings.OsDistribution == "ubuntu"
+            ? "apt-get update && apt-get install -y \"linux-headers-$kernel\""
+            : WithBackports("apt-get install -y -t \"$VERSION_CODENAME-backports\" \"linux-headers-$kernel\"");
+        return "kernel=$(printf '%s\\n' /lib/modules/* | xargs -n1 basename | sort -V | tail -1) && " +
+               $"if ! ls /usr/src | grep -q \"linux-headers-$kernel\"; then {install}; fi";
+    }
+
+    /// <summary>
+    /// <paramref name="install"/> with the image's own Debian mirror's backports suite as a source for its duration: the
+    /// mirror the image's sources name (one-line or deb822), the entry removed afterwards so the sources stay the image's.
+    /// </summary>
+    private static string WithBackports(string install) => string.Join(" && ",
+        ". /etc/os-release",
+        "mirror=$(sed -n 's/^deb \\(\\[[^]]*\\] \\)\\{0,1\\}\\([^ ]*\\) .*/\\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -n 1)",
+        "[ -n \"$mirror\" ] || mirror=$(sed -n 's/^URIs: *\\([^ ]*\\).*/\\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1)",
+        "[ -n \"$mirror\" ] || { echo 'UPDATE_KERNEL: the image names no Debian mirror in its apt sources' >&2; exit 1; }",
+        "echo \"deb $mirror $VERSION_CODENAME-backports main\" > /etc/apt/sources.list.d/edgeforge-update-kernel.list",
+        "apt-get update",
+        install,
+        "rm -f /etc/apt/sources.list.d/edgeforge-update-kernel.list");
 }

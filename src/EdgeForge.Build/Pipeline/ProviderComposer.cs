@@ -30,6 +30,11 @@ internal sealed class ProviderComposer(BuildContext build)
     public async Task<LayeredImage> BuildSharedAsync(LayeredImage common, CancellationToken cancellationToken)
     {
         var chain = new LayerChain(build, common);
+        if (UpdateKernel.HeadersCommand(Plan.Settings) is { } headers)
+        {
+            await chain.RunAsync(headers, cancellationToken).ConfigureAwait(false);
+        }
+
         await AddOverlayEtcAsync(chain, cancellationToken).ConfigureAwait(false);
 
         if (build.BundleKubernetes && Plan.Settings.K8sProviderSource is null)
