@@ -8,28 +8,14 @@ namespace EdgeForge.Build.Tests;
 /// The heavy tier: a real Debian (debootstrap minbase) as the base image and a RUN that installs a package from the
 /// Debian mirror through the sandbox, as a user's Dockerfile does.
 /// </summary>
-public sealed class DebootstrapProviderImageTests
+[Collection(nameof(DebianBaseCollection))]
+public sealed class DebootstrapProviderImageTests(DebianBaseFixture fixture)
 {
     [Fact]
     [Trait("Tier", "Heavy")]
     public async Task A_debootstrap_base_gets_wireguard_tools_from_a_RUN()
     {
-        await using var registry = await RegistryProcess.StartAsync();
-        using var work = new TestDirectory();
-        using var debian = await DebianBaseImage.PushAsync(registry, work);
-
-        var project = work.Combine("project");
-        Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, ".arg"), $"""
-            IMAGE_REGISTRY={registry.Address}/edge
-            OS_DISTRIBUTION=debian
-            OS_VERSION=12
-            BASE_IMAGE={debian.Reference}
-            K8S_VERSION=1.30.1
-            BUNDLE_K8S_AND_AGENT_PROVIDER=false
-
-            """);
-        File.WriteAllText(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
+        var project = fixture.Project("wireguard");
         File.WriteAllText(Path.Combine(project, "Dockerfile"), """
             # Add any other image customizations here
             RUN apt-get update && apt-get install -y --no-install-recommends wireguard-tools && rm -rf /var/lib/apt/lists/*
@@ -39,11 +25,11 @@ public sealed class DebootstrapProviderImageTests
             ?? throw new InvalidOperationException("the test project is invalid");
         var log = new EventLog();
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
         report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
-        var bundle = work.Combine("unpacked");
+        var bundle = fixture.Work.Combine("wireguard-unpacked");
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
         File.Exists(Path.Combine(bundle, "rootfs", "usr/bin/wg")).ShouldBeTrue("wireguard-tools' /usr/bin/wg is missing from the image");
         Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs", "var/lib/apt/lists")).ShouldBeEmpty();

@@ -10,43 +10,27 @@ namespace EdgeForge.Build.Tests;
 /// lists PostgreSQL as installed, its units wait for network-online and are not enabled, the postgres user has its
 /// profile, and kine is the source's binary, 0755; a second build reuses every layer and fetches nothing.
 /// </summary>
-public sealed class TwoNodeProviderImageTests
+[Collection(nameof(DebianBaseCollection))]
+public sealed class TwoNodeProviderImageTests(DebianBaseFixture fixture)
 {
     [Fact]
     [Trait("Tier", "Heavy")]
     public async Task A_two_node_image_has_postgresql_installed_and_disabled_and_kine_from_the_configured_source()
     {
-        await using var registry = await RegistryProcess.StartAsync();
-        using var work = new TestDirectory();
-        using var debian = await DebianBaseImage.PushAsync(registry, work);
         await using var kine = new StaticFileServer(new Dictionary<string, string> { ["/kine/v0.15.0/kine-amd64"] = BusyboxRootfs.Binary });
-
-        var project = work.Combine("project");
-        Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, ".arg"), $"""
-            IMAGE_REGISTRY={registry.Address}/edge
-            OS_DISTRIBUTION=debian
-            OS_VERSION=12
-            BASE_IMAGE={debian.Reference}
-            K8S_VERSION=1.30.1
-            BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            TWO_NODE=true
-            KINE_SOURCE={kine.Address}/kine/v{"{version}"}/kine-{"{arch}"}
-
-            """);
-        File.WriteAllText(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
+        var project = fixture.Project("two-node", $"TWO_NODE=true\nKINE_SOURCE={kine.Address}/kine/v{"{version}"}/kine-{"{arch}"}\n");
         var loaded = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null });
         var plan = loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Errors.Select(e => e.Message)));
         // CanvOS's tag warning stays: nothing in CUSTOM_TAG says the image is two-node.
         loaded.Diagnostics.Warnings.ShouldContain(w => w.Key == "TWO_NODE" && w.Message.Contains("single-node", StringComparison.Ordinal));
         var log = new EventLog();
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
         report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
         kine.Requests.ShouldBe(["/kine/v0.15.0/kine-amd64"]);
-        var bundle = work.Combine("unpacked");
+        var bundle = fixture.Work.Combine("two-node-unpacked");
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
         var root = Path.Combine(bundle, "rootfs");
 
@@ -73,7 +57,7 @@ public sealed class TwoNodeProviderImageTests
         File.GetUnixFileMode(installed).ShouldBe((UnixFileMode)0x1ED);
 
         // Nothing changed: every layer from the cache, kine not fetched again.
-        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = debian.Client, Blobs = debian.Blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
+        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
         again.Succeeded.ShouldBeTrue();
         again.RunsExecuted.ShouldBe(0);
         again.Images[0].Digest.ShouldBe(report.Images[0].Digest);

@@ -326,10 +326,11 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>
-    /// The signed unified kernel image of a root filesystem, as AuroraBoot's build-uki makes it for CanvOS's Trusted
-    /// Boot ISO and for each Trusted Boot provider image: the image's kernel as <c>.linux</c>, the root filesystem
-    /// without <c>/boot</c> as the zstd cpio <c>.initrd</c>, <paramref name="commandLine"/>, its os-release and kernel
-    /// version, on systemd-stub; written with systemd-boot into <paramref name="work"/>, both signed with the db key.
+    /// The signed unified kernel images of a root filesystem, as AuroraBoot's build-uki makes them for CanvOS's Trusted
+    /// Boot ISO and for each Trusted Boot provider image: one per entry of <paramref name="entries"/>, each the image's
+    /// kernel as <c>.linux</c>, the root filesystem without <c>/boot</c> as the zstd cpio <c>.initrd</c> (written once,
+    /// shared by all), the entry's command line, its os-release and kernel version, on systemd-stub; written with
+    /// systemd-boot into <paramref name="work"/>, all signed with the db key.
     /// <paramref name="what"/> names the image in messages ("installer", "provider").
     /// </summary>
     public async Task<UnifiedKernelImageFiles> UnifiedKernelImageAsync(IImage image, TrustedBootSettings settings, IReadOnlyList<TrustedBootMedia.BootEntry> entries,
