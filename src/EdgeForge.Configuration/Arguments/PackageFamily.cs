@@ -1,6 +1,6 @@
 namespace EdgeForge.Configuration.Arguments;
 
-/// <summary>How an operating system installs packages, for the build steps that install them (TWO_NODE's PostgreSQL).</summary>
+/// <summary>How an operating system installs packages, for the build steps that install them (TWO_NODE's PostgreSQL, UPDATE_KERNEL's kernel).</summary>
 public enum PackageFamily
 {
     /// <summary>dpkg and apt-get: Ubuntu, and Debian (the same apt paths).</summary>
