@@ -87,7 +87,7 @@ internal static class BadInputCases
         ["arg: bundle k8s 0"] = Arg("BUNDLE_K8S_AND_AGENT_PROVIDER=0", "BUNDLE_K8S_AND_AGENT_PROVIDER"),
         ["arg: uki own keys maybe"] = Arg("UKI_BRING_YOUR_OWN_KEYS=maybe", "UKI_BRING_YOUR_OWN_KEYS"),
         ["arg: cis on leap"] = new(p => { p.AppendArg("OS_DISTRIBUTION=opensuse-leap"); p.AppendArg("OS_VERSION=15.6"); p.AppendArg("CIS_HARDENING=true"); },
-            [".arg:12: error: CIS_HARDENING:", "Ubuntu only"]),
+            [".arg:12: error: CIS_HARDENING:", "apt operating systems"]),
         ["arg: uki requested"] = Arg("IS_UKI=true", "IS_UKI", "Trusted Boot"),
         ["arg: both gpu vendors"] = new(p => { p.AppendArg("INSTALL_NVIDIA_GPU_DRIVERS=true"); p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); }, [".arg:11: error: INSTALL_AMD_GPU_DRIVERS:", "mutually exclusive"]),
         ["arg: nvidia requested"] = Arg("INSTALL_NVIDIA_GPU_DRIVERS=true", "INSTALL_NVIDIA_GPU_DRIVERS", "not supported"),

@@ -54,7 +54,8 @@ public sealed class BuildProviderImagesCommandTests
     }
 
     [Theory]
-    [InlineData("CIS_HARDENING=true")]
+    [InlineData("IS_MAAS=true")]
+    [InlineData("UBUNTU_PRO_ATTACH=true")]
     public async Task Features_it_cannot_build_are_refused_before_any_work(string setting)
     {
         using var project = new ValidProject();
@@ -65,7 +66,7 @@ public sealed class BuildProviderImagesCommandTests
         result.ShouldNotCrash();
         result.ExitCode.ShouldBe(2, result.All);
         result.Error.ShouldContain(setting.Split('=')[0]);
-        result.Error.ShouldContain("not built by this version");
+        result.Error.ShouldContain("not done by this version");
         Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
     }
 

@@ -1,4 +1,5 @@
 using EdgeForge.Configuration.Arguments;
+using EdgeForge.Testing;
 
 namespace EdgeForge.Configuration.Tests;
 
@@ -6,16 +7,6 @@ namespace EdgeForge.Configuration.Tests;
 public sealed class ArgReferenceDocumentTests
 {
     [Fact]
-    public void The_key_reference_matches_the_catalog()
-    {
-        var path = Path.Combine(Fixtures.RepositoryRoot, "docs", "arg-reference.md");
-        var expected = ArgReferenceDocument.Render();
-        if (Environment.GetEnvironmentVariable("EDGEFORGE_UPDATE_DOCS") == "1")
-        {
-            File.WriteAllText(path, expected);
-        }
-
-        File.Exists(path).ShouldBeTrue("docs/arg-reference.md is missing; regenerate it with: EDGEFORGE_UPDATE_DOCS=1 dotnet test tests/EdgeForge.Configuration.Tests");
-        File.ReadAllText(path).ShouldBe(expected, "docs/arg-reference.md is out of date; regenerate it with: EDGEFORGE_UPDATE_DOCS=1 dotnet test tests/EdgeForge.Configuration.Tests");
-    }
+    public void The_key_reference_matches_the_catalog() =>
+        RepositoryFiles.ShouldBeGenerated("docs/arg-reference.md", ArgReferenceDocument.Render(), "tests/EdgeForge.Configuration.Tests");
 }

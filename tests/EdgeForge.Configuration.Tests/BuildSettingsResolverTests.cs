@@ -79,7 +79,7 @@ public sealed class BuildSettingsResolverTests
     [InlineData("FIPS_ENABLED=true\nK8S_DISTRIBUTION=rke2", "FIPS_ENABLED", "BASE_IMAGE")]
     [InlineData("FIPS_ENABLED=true\nK8S_DISTRIBUTION=kubeadm-fips\nBASE_IMAGE=r.io/a:b\nUPDATE_KERNEL=true", "UPDATE_KERNEL", "FIPS")]
     [InlineData("OS_DISTRIBUTION=rhel", "OS_DISTRIBUTION", "BASE_IMAGE is required")]
-    [InlineData("CIS_HARDENING=true\nOS_DISTRIBUTION=opensuse-leap\nOS_VERSION=15.6", "CIS_HARDENING", "Ubuntu only")]
+    [InlineData("CIS_HARDENING=true\nOS_DISTRIBUTION=opensuse-leap\nOS_VERSION=15.6", "CIS_HARDENING", "apt operating systems")]
     [InlineData("INSTALL_NVIDIA_GPU_DRIVERS=true\nINSTALL_AMD_GPU_DRIVERS=true", "INSTALL_AMD_GPU_DRIVERS", "mutually exclusive")]
     [InlineData("ARCH=x86_64", "ARCH", "not a supported architecture")]
     [InlineData("IMAGE_REGISTRY=https://ttl.sh", "IMAGE_REGISTRY", "scheme")]

@@ -29,8 +29,6 @@ internal static class Fixtures
 
     public static string Read(string relative) => File.ReadAllText(Path(relative));
 
-    public static string RepositoryRoot => System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, "../.."));
-
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

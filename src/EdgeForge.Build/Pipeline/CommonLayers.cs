@@ -166,6 +166,20 @@ internal sealed class CommonLayers(BuildContext build)
                     await steps.RunAsync(new RunInstruction(0, command, null), variables, proxies, "/", kernelUser, cancellationToken, "UPDATE_KERNEL=true (CanvOS base-image)").ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
+
+            // CanvOS base-image, last of its OS steps: IF CIS_HARDENING, cis-harden/harden.sh (here our controls and a report).
+            if (plan.Settings.CisHardening)
+            {
+                var command = Composition.CisHardening.Command(plan.Settings);
+                var hardeningUser = user;
+                await Step($"RUN edgeforge CIS hardening ({Composition.CisHardening.Controls.Count} controls, report /{Composition.CisHardening.ReportPath})",
+                    $"RUN\n{command}\n{variables.Fingerprint()}\n{hardeningUser}\n/", async steps =>
+                {
+                    build.Log($"CIS_HARDENING=true: applying {Composition.CisHardening.Controls.Count} controls ({Composition.CisHardening.Benchmark} sections)");
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, command, null), variables, proxies, "/", hardeningUser, cancellationToken, "CIS_HARDENING=true").ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -89,7 +89,7 @@ public static class ArgReferenceDocument
               `fips=1` in the user data's `install.grub_options.extra_cmdline`.
             - `OS_DISTRIBUTION` other than `ubuntu` and `opensuse-leap`, or an OS version without a default image, needs `BASE_IMAGE`.
             - `UPDATE_KERNEL=true` is built for apt operating systems (`ubuntu`, `debian`) only.
-            - `CIS_HARDENING=true` is for Ubuntu only.
+            - `CIS_HARDENING=true` is built for apt operating systems (`ubuntu`, `debian`) only ([cis-hardening.md](cis-hardening.md)).
             - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (and not built yet: `true` is an error).
             - `IS_UKI=true` (Trusted Boot, [trusted-boot.md](trusted-boot.md)) needs a valid key set in `secure-boot/` and
               `cloudconfigs/80_stylus_uki.yaml`; it builds the Trusted Boot installer ISO and provider images (amd64 only:

@@ -111,7 +111,7 @@ public static class BuildArgumentCatalog
         new("KINE_VERSION", "0.15.0", "`x.y.z` (no `v`)", "Version of kine installed into two-node provider images."),
         new("KINE_SOURCE", "https://github.com/k3s-io/kine/releases/download/v{version}/kine-{arch}", "an `http://` or `https://` URL; `{version}` and `{arch}` are replaced",
             "Where two-node provider images get the kine binary (edgeforge; CanvOS downloads its GitHub release). Point it at a mirror on an air-gapped build site."),
-        new("CIS_HARDENING", "false", "`true`, `false`", "Apply CIS hardening (Ubuntu only)."),
+        new("CIS_HARDENING", "false", "`true`, `false`", "Apply CIS hardening: CanvOS's CIS Ubuntu benchmark items, with a report in the image (apt systems; see cis-hardening.md)."),
         new("HTTP_PROXY", "", "an `http://`, `https://` or `socks5://` URL", "Proxy used while building only; never baked into an image."),
         new("HTTPS_PROXY", "", "an `http://`, `https://` or `socks5://` URL", "Proxy used while building only; never baked into an image."),
         new("NO_PROXY", "", "comma list of hosts, `.domains`, IPs, CIDRs, `*`", "Destinations reached without the build proxy."),

@@ -277,9 +277,12 @@ public sealed partial class BuildSettingsResolver
                 "set UPDATE_KERNEL=false, or upgrade the kernel with RUN lines after the Dockerfile's customisation marker");
         }
 
-        if (settings.CisHardening && settings.OsDistribution != "ubuntu")
+        // CanvOS's harden.sh knows Ubuntu (and RHEL only in parts); the controls are built for apt systems, where
+        // Debian takes the same paths as Ubuntu (docs/decisions.md).
+        if (settings.CisHardening && PackageFamilies.Of(settings.OsDistribution) != PackageFamily.Apt)
         {
-            Error("CIS_HARDENING", $"CIS hardening is available for Ubuntu only, not {settings.OsDistribution}", "set CIS_HARDENING=false");
+            Error("CIS_HARDENING", $"CIS hardening is built for apt operating systems (ubuntu, debian), not OS_DISTRIBUTION={settings.OsDistribution}",
+                "set CIS_HARDENING=false, or harden the image with RUN lines after the Dockerfile's customisation marker");
         }
 
         if (settings.TwoNode && PackageFamilies.Of(settings.OsDistribution) is null)
@@ -293,19 +296,6 @@ public sealed partial class BuildSettingsResolver
         {
             Warning("TWO_NODE", "two-node images cannot be changed to single-node later, and nothing in the tag says so",
                 "consider a CUSTOM_TAG that marks it, e.g. CUSTOM_TAG=two-node");
-        }
-
-        // Options this version does not build are refused here, where validate and plan see them, not by the build.
-        foreach (var (key, enabled, what) in new[]
-                 {
-                     ("CIS_HARDENING", settings.CisHardening, "CIS hardening"),
-                 })
-        {
-            if (enabled)
-            {
-                Error(key, $"=true is not built by this version of edgeforge: the images would silently lack {what}",
-                    "set it to false (or add the changes with RUN lines after the Dockerfile's customisation marker)");
-            }
         }
 
         if (Planning.BuildRefusals.Iso(settings) is { } isoRefusal)
