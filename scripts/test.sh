@@ -21,6 +21,10 @@ totals=$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); sum[kv[1]] += kv[2] } }
   END { printf "%d %d %d", sum["total"], sum["passed"], sum["failed"] }')
 read -r total passed failed <<< "${totals:-0 0 0}"
+# The slowest tests, so the suite's time budget (30 minutes in CI) can be kept with data rather than guesses.
+cat "$results"/*.trx 2>/dev/null | grep -o '<UnitTestResult [^>]*>' | sed -n 's/.*testName="\([^"]*\)".*duration="\([0-9:.]*\)".*/\2 \1/p' |
+  awk '{ split($1, t, ":"); printf "%8.1f s  %s\n", t[1] * 3600 + t[2] * 60 + t[3], substr($0, length($1) + 2) }' | sort -rn | head -n 12 |
+  sed '1i slowest tests:' || true
 skipped=$((total - passed - failed))
 rm -rf "$results"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
