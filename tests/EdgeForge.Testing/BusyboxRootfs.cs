@@ -26,8 +26,11 @@ public sealed class BusyboxRootfs : IDisposable
 
     public string Root { get; }
 
-    /// <summary>Creates <paramref name="directories"/> under <paramref name="root"/> and bin/busybox with a symlink per applet.</summary>
-    public static void Populate(string root, IEnumerable<string> directories, IEnumerable<string> applets)
+    /// <summary>
+    /// Creates <paramref name="directories"/> under <paramref name="root"/> and bin/busybox (the host's, or
+    /// <paramref name="binary"/>: another architecture's static busybox) with a symlink per applet.
+    /// </summary>
+    public static void Populate(string root, IEnumerable<string> directories, IEnumerable<string> applets, string? binary = null)
     {
         foreach (var directory in directories.Append("bin"))
         {
@@ -35,7 +38,7 @@ public sealed class BusyboxRootfs : IDisposable
         }
 
         var busybox = Path.Combine(root, "bin", "busybox");
-        File.Copy(Binary, busybox);
+        File.Copy(binary ?? Binary, busybox);
         File.SetUnixFileMode(busybox, (UnixFileMode)0x1ED);
         foreach (var applet in applets)
         {

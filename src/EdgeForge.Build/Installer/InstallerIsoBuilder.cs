@@ -278,7 +278,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         EnsureCaptured(captures, source);
 
         string LocalOf(BootAsset asset) => asset.LocalPath ?? captures[asset.ImagePath!];
-        var bootEfi = LocalOf(assets.Single(a => a.Name == boot.EfiLoaderPath));
+        var loaderAsset = assets.Single(a => a.Name == boot.EfiLoaderPath);
+        var bootEfi = LocalOf(loaderAsset);
         var grubEfi = assets.SingleOrDefault(a => a.Name == boot.GrubLoaderPath) is { } grub ? LocalOf(grub) : bootEfi;
 
         // The ESP (§6: FAT, label EFI_LIVE): the loader UEFI firmware starts by its fallback name, GRUB next to it for a
@@ -319,7 +320,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                     ForceBootable = false,
                     AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
                 },
-            }, files, StandardGeneratedFiles(boot), $"{summary}, {boot.EfiLoaderPath} (UEFI only)")
+            }, files, StandardGeneratedFiles(boot), $"{summary}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
             {
                 Title = $"the {boot.Arch} ISO (UEFI, CD + USB)",
             };

@@ -25,7 +25,7 @@ internal static class SourceSteps
         // A RUN for another CPU needs the host's binfmt_misc emulator: say so now, not after pulling the base.
         if (RunsInSandbox(context))
         {
-            ForeignArchitecture.Require(context.Plan.Settings.Arch);
+            ForeignArchitecture.Require(context.Plan.Settings.Arch, context.Options.BinfmtDirectory);
         }
 
         foreach (var upstream in Needed(context))
