@@ -61,6 +61,10 @@ public sealed class Arm64InstallerIsoTests(Arm64InstallerIsoFixture fixture) : I
         verify.Output.ShouldContain("No problems found", customMessage: verify.ToString());
         (await ExternalTool.RunAsync("sgdisk", "-i", "2", iso)).ShouldContain("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
 
+        // Our own reader agrees: catalog, GPT copies and CRCs, partitions inside the file, the checksum file.
+        var verifyOurs = await CliResult.RunAsync("iso", "verify", iso);
+        verifyOurs.ExitCode.ShouldBe(0, verifyOurs.ToString());
+
         var fields = espLine[(iso.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var start = long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture) * 512;
         var esp = $"{iso}@@{start}";
