@@ -107,6 +107,21 @@ public sealed class Arm64InstallerIsoTests(Arm64InstallerIsoFixture fixture) : I
     }
 
     [Fact]
+    public async Task An_arm64_boot_assets_directory_needs_only_bootaa64_efi_and_its_absence_is_named_with_exit_2()
+    {
+        var empty = Path.Combine(fixture.Project, "no-assets");
+        Directory.CreateDirectory(empty);
+        var result = await CliResult.RunAsync("build", "iso", fixture.Project, "--cache-dir", fixture.Scratch("cache"), "--boot-assets", "no-assets",
+            "--build-arg", "ISO_NAME=never-written");
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Error.ShouldContain(Path.Combine(empty, "EFI/BOOT/bootaa64.efi"));
+        result.Error.ShouldContain("arm64 boots by UEFI only");
+        result.Error.ShouldNotContain("eltorito.img");
+        File.Exists(Path.Combine(fixture.Project, "build", "never-written.iso")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task Debians_arm64_grub_and_shim_packages_install_where_the_build_looks()
     {
         // The real file lists (dpkg -c) of the packages, against the candidate paths: unsigned GRUB, signed GRUB, shim.

@@ -301,26 +301,9 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             [("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)];
         if (!boot.HasBios)
         {
-            // UEFI only (arm64 has no BIOS): one El Torito entry, platform 0xEF, for the ESP, and the same partition in
-            // the protective MBR/GPT so the image written to a USB stick or disk boots too; no MBR boot code.
-            return new BootLayout(new IsoImageOptions
-            {
-                VolumeId = plan.Iso.VolumeId,
-                Timestamp = options.SourceDateEpoch,
-                ComputeSha256 = true,
-                ElTorito = new ElToritoOptions
-                {
-                    CatalogPath = "boot/boot.catalog",
-                    HideCatalog = true,
-                    Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
-                },
-                Partitions = new HybridPartitionOptions
-                {
-                    PartitionOffset = 16,
-                    ForceBootable = false,
-                    AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
-                },
-            }, files, StandardGeneratedFiles(boot), $"{summary}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
+            // arm64 has no BIOS: no El Torito BIOS entry, no eltorito.img, no hybrid MBR code.
+            return new BootLayout(UefiOnlyIsoOptions(espPath), files, StandardGeneratedFiles(boot),
+                $"{summary}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
             {
                 Title = $"the {boot.Arch} ISO (UEFI, CD + USB)",
             };
@@ -461,27 +444,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 payload.StylusImageName, "linux", plan.Settings.Arch, Path.Combine(packed, StylusImageArchive), options.SourceDateEpoch, cancellationToken).ConfigureAwait(false),
             length => $"{length:N0} bytes").ConfigureAwait(false);
 
-        // UEFI only, as AuroraBoot's UKI ISO: one El Torito EFI entry, and the same partition in the MBR/GPT so the image
-        // written to a USB stick boots too. No BIOS boot code: a unified kernel image is an EFI program.
-        var isoOptions = new IsoImageOptions
-        {
-            VolumeId = plan.Iso.VolumeId,
-            Timestamp = options.SourceDateEpoch,
-            ComputeSha256 = true,
-            ElTorito = new ElToritoOptions
-            {
-                CatalogPath = "boot/boot.catalog",
-                HideCatalog = true,
-                Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                PartitionOffset = 16,
-                ForceBootable = false,
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
-            },
-        };
-        return new BootLayout(isoOptions, [], generated,
+        // UEFI only, as AuroraBoot's UKI ISO: a unified kernel image is an EFI program.
+        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated,
             $"Trusted Boot: {string.Join(", ", image.Images.Select(i => $"{i.Entry.Name}.efi {i.Length:N0} bytes"))} (kernel {image.Kernel}, initrd: the installer root filesystem), " +
             $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
         {
@@ -489,6 +453,30 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             RootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet],
         };
     }
+
+    /// <summary>
+    /// A UEFI-only medium (the Trusted Boot ISO, the arm64 ISO): one El Torito entry, platform 0xEF, no emulation, for
+    /// the ESP, and the same ESP as GPT partition 2 behind a protective MBR with no boot code, so the image written to a
+    /// USB stick or disk boots too.
+    /// </summary>
+    private IsoImageOptions UefiOnlyIsoOptions(string espPath) => new()
+    {
+        VolumeId = plan.Iso.VolumeId,
+        Timestamp = options.SourceDateEpoch,
+        ComputeSha256 = true,
+        ElTorito = new ElToritoOptions
+        {
+            CatalogPath = "boot/boot.catalog",
+            HideCatalog = true,
+            Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
+        },
+        Partitions = new HybridPartitionOptions
+        {
+            PartitionOffset = 16,
+            ForceBootable = false,
+            AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
+        },
+    };
 
     /// <summary>The updates systemd-boot enrols from loader/keys/auto: PK, KEK, db, and dbx when the set has one (systemd-boot 253+ reads it).</summary>
     public static Dictionary<string, string> EnrolmentFiles(SecureBootKeySet keys)
