@@ -35,6 +35,27 @@ public sealed class RunSandboxTests
         contents["etc/.wh.unwanted"].ShouldBe("");
     }
 
+    /// <summary>
+    /// Issue 13 item 6: an arm64 image's RUN on this amd64 machine, through the host's qemu-aarch64 binfmt_misc handler
+    /// (qemu-user-static, F flag: the emulator is not in the image) — Debian's arm64 busybox reports the emulated CPU.
+    /// </summary>
+    [Theory]
+    [Trait("Tier", "Heavy")]
+    [MemberData(nameof(Kinds))]
+    public async Task An_arm64_image_runs_its_own_binaries_through_the_hosts_emulator(SandboxKind kind)
+    {
+        ForeignArchitecture.Problem("arm64").ShouldBeNull("scripts/install-packages.sh installs qemu-user-static and registers qemu-aarch64");
+        var packages = await DebianArm64Packages.SharedAsync();
+        using var rootfs = new BusyboxRootfs(busybox: packages.BusyboxBinary);
+        // ELF e_machine (offset 18) EM_AARCH64 = 183: an arm64 binary this machine cannot run natively.
+        File.ReadAllBytes(System.IO.Path.Combine(rootfs.Root, "bin", "busybox"))[18..20].ShouldBe(new byte[] { 183, 0 });
+
+        var result = await RunSandbox.Detect(kind).RunAsync(rootfs.Root, new SandboxCommand(["/bin/sh", "-c", "uname -m > /etc/arch && cat /etc/arch"], Path));
+
+        result.ExitCode.ShouldBe(0, string.Join("\n", result.OutputTail));
+        File.ReadAllText(System.IO.Path.Combine(rootfs.Root, "etc", "arch")).ShouldBe("aarch64\n");
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_failing_command_reports_its_exit_code_and_output(SandboxKind kind)

@@ -89,6 +89,29 @@ public sealed class BuildProviderImagesCommandTests
         build.Error.ShouldContain("ARCH=arm64");
         Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
         validate.All.ShouldContain("Trusted Boot provider images are built for amd64 only");
+
+        // The Trusted Boot installer is made of x64 systemd-boot and systemd-stub too: build iso refuses it the same way.
+        var iso = await CliResult.RunAsync("build", "iso", project.Directory, "--cache-dir", Path.Combine(project.Directory, "cache"));
+        iso.ShouldNotCrash();
+        iso.ExitCode.ShouldBe(2, iso.All);
+        iso.Error.ShouldContain("IS_UKI");
+        iso.Error.ShouldContain("Trusted Boot installer ISO is built for amd64 only");
+        Directory.Exists(Path.Combine(project.Directory, "cache")).ShouldBeFalse();
+        validate.All.ShouldContain("Trusted Boot installer ISO is built for amd64 only");
+    }
+
+    [Fact]
+    public async Task An_arm64_project_validates_without_an_iso_warning()
+    {
+        using var project = new ValidProject();
+        project.Write(".arg", ValidProject.Arg.Replace("ARCH=amd64", "ARCH=arm64", StringComparison.Ordinal));
+
+        var validate = await CliResult.RunAsync("validate", project.Directory);
+
+        validate.ShouldNotCrash();
+        validate.ExitCode.ShouldBe(0, validate.All);
+        validate.All.ShouldNotContain("installer ISO");
+        validate.All.ShouldNotContain("amd64 only");
     }
 
     [Fact]

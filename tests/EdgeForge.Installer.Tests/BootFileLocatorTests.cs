@@ -36,6 +36,25 @@ public sealed class BootFileLocatorTests
     }
 
     [Fact]
+    public void Arm64_loaders_are_looked_for_at_arm64_paths_only_and_shim_wins_over_grub()
+    {
+        var locator = new BootFileLocator([
+            File("usr/lib/grub/x86_64-efi/monolithic/grubx64.efi"), File("usr/lib/shim/shimx64.efi.signed"),
+            File("usr/lib/grub/arm64-efi/monolithic/grubaa64.efi"), File("usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed"),
+        ]);
+        locator.First(BootArchitecture.Arm64.GrubEfiPaths)!.Path.ShouldBe("usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed");
+        locator.First(BootArchitecture.Arm64.ShimPaths).ShouldBeNull();
+        BootArchitecture.For("arm64").ShouldBe(BootArchitecture.Arm64);
+        BootArchitecture.Arm64.EfiLoaderPath.ShouldBe("EFI/BOOT/bootaa64.efi");
+        BootArchitecture.Arm64.HasBios.ShouldBeFalse();
+
+        var withShim = new BootFileLocator([File("usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed"), File("usr/lib/shim/shimaa64.efi.signed")]);
+        withShim.First(BootArchitecture.Arm64.ShimPaths)!.Path.ShouldBe("usr/lib/shim/shimaa64.efi.signed");
+        BootArchitecture.Amd64.ShimPaths.ShouldNotContain(p => p.Contains("aa64", StringComparison.Ordinal));
+        BootArchitecture.Arm64.GrubEfiPaths.Concat(BootArchitecture.Arm64.ShimPaths).ShouldNotContain(p => p.Contains("x64", StringComparison.Ordinal) || p.Contains("x86_64", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_dangling_link_or_a_directory_is_not_a_kernel()
     {
         var locator = new BootFileLocator([Link("boot/vmlinuz", "missing"), new FileTreeEntry { Path = "boot/kernel", Kind = FileTreeEntryKind.Directory }]);

@@ -34,6 +34,18 @@ public sealed partial class GrubMenuTests
         ours.ShouldNotContain("selinux=0");
     }
 
+    [Fact]
+    public void The_arm64_menu_differs_only_in_the_uefi_serial_consoles_which_name_the_pl011_and_the_8250()
+    {
+        var amd64 = GrubMenu.Render(0, disableSelinux: true, "COS_LIVE");
+        var arm64 = GrubMenu.Render(0, disableSelinux: true, "COS_LIVE", architecture: BootArchitecture.Arm64);
+
+        GrubMenu.Render(0, disableSelinux: true, "COS_LIVE", architecture: BootArchitecture.Amd64).ShouldBe(amd64);
+        arm64.ShouldContain("    set consoleparams=\"console=ttyS0,115200n8 console=ttyAMA0,115200n8 console=tty0\"\n");
+        arm64.Replace("console=ttyS0,115200n8 console=ttyAMA0,115200n8 console=tty0", "console=ttyS0,115200n8 console=tty0", StringComparison.Ordinal).ShouldBe(amd64);
+        Entries(arm64).ShouldBe(Entries(Sample));
+    }
+
     private sealed record MenuEntry(string Title, string Arguments);
 
     private static List<MenuEntry> Entries(string config) => EntryPattern().Matches(config)

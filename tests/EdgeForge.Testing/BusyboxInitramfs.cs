@@ -20,26 +20,30 @@ public static class BusyboxInitramfs
     /// <summary>
     /// The gzip-compressed newc cpio whose /init runs <paramref name="script"/> after the preamble, with
     /// <paramref name="modules"/> (names as insmod knows them) under /lib/modules, and <paramref name="directories"/>
-    /// the script mounts on.
+    /// the script mounts on; for the host kernel and busybox unless <paramref name="kernel"/> and
+    /// <paramref name="busybox"/> name another architecture's.
     /// </summary>
-    public static async Task<string> CachedAsync(string script, IReadOnlyList<string> modules, IReadOnlyList<string> directories)
+    public static async Task<string> CachedAsync(string script, IReadOnlyList<string> modules, IReadOnlyList<string> directories,
+        DebianKernel? kernel = null, string? busybox = null)
     {
+        kernel ??= HostKernel.Kernel;
+        busybox ??= BusyboxRootfs.Binary;
         var init = Preamble + script.Replace("\r", "");
-        var cached = await BuildCache.GetOrBuildAsync("initramfs", [init, string.Join(' ', modules), string.Join(' ', directories), BuildCache.Fingerprint(BusyboxRootfs.Binary), .. HostKernel.Fingerprints],
-            directory => WriteAsync(Path.Combine(directory, "initrd.img"), init, modules, directories));
+        var cached = await BuildCache.GetOrBuildAsync("initramfs", [init, string.Join(' ', modules), string.Join(' ', directories), BuildCache.Fingerprint(busybox), .. kernel.Fingerprints],
+            directory => WriteAsync(Path.Combine(directory, "initrd.img"), init, modules, directories, kernel, busybox));
         return Path.Combine(cached, "initrd.img");
     }
 
-    private static async Task WriteAsync(string output, string init, IReadOnlyList<string> modules, IReadOnlyList<string> directories)
+    private static async Task WriteAsync(string output, string init, IReadOnlyList<string> modules, IReadOnlyList<string> directories, DebianKernel kernel, string busybox)
     {
         using var scratch = new TestDirectory("edgeforge-initramfs-");
         var root = scratch.Combine("root");
-        BusyboxRootfs.Populate(root, [.. directories, "proc", "sys", "dev", "etc", "lib/modules"], []);
+        BusyboxRootfs.Populate(root, [.. directories, "proc", "sys", "dev", "etc", "lib/modules"], [], busybox);
         var names = new List<string>();
-        foreach (var module in HostKernel.ModulesInLoadOrder(modules))
+        foreach (var module in kernel.ModulesInLoadOrder(modules))
         {
-            var name = HostKernel.ModuleName(module);
-            var source = Path.Combine(HostKernel.ModuleDirectory, module);
+            var name = DebianKernel.ModuleName(module);
+            var source = Path.Combine(kernel.ModuleDirectory, module);
             var target = Path.Combine(root, "lib", "modules", name + ".ko");
             // Debian ships modules uncompressed, xz- or zstd-compressed; busybox insmod takes them plain.
             var decompressor = module.EndsWith(".xz", StringComparison.Ordinal) ? "xz" : module.EndsWith(".zst", StringComparison.Ordinal) ? "zstd" : null;

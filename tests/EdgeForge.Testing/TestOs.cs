@@ -62,7 +62,18 @@ public static class TestOs
         poweroff -f
         """;
 
+    /// <summary>
+    /// The arm64 test OS's initramfs modules: QEMU virt's CD sits on virtio-scsi and its disks on virtio-blk, both
+    /// behind virtio-pci (modules in Debian's arm64 kernel).
+    /// </summary>
+    private static readonly string[] Arm64InitramfsModules = ["virtio_pci", "virtio_blk", "virtio_scsi", "sr_mod", "sd_mod", "isofs", "loop", "squashfs"];
+
+    /// <summary>The init script writing to <paramref name="serial"/>: ttyS0 on a PC, ttyAMA0 (PL011) on QEMU's arm64 virt machine.</summary>
+    private static string InitScriptFor(string serial) => InitScript.Replace("/dev/ttyS0", "/dev/" + serial, StringComparison.Ordinal);
+
     private static readonly Lazy<Task<string>> Cached = new(BuildCachedAsync);
+
+    private static readonly Lazy<Task<string>> CachedArm64 = new(BuildCachedArm64Async);
 
     public static string KernelVersion => HostKernel.Version;
 
@@ -73,6 +84,18 @@ public static class TestOs
     public static async Task WriteRootfsAsync(string root)
     {
         var cached = await Cached.Value;
+        Directory.CreateDirectory(root);
+        await ExternalTool.RunAsync("cp", "-a", cached + "/.", root);
+    }
+
+    /// <summary>
+    /// The arm64 test OS from Debian's arm64 packages (<see cref="DebianArm64Packages"/>): the same init, writing to
+    /// the PL011 console ttyAMA0, with arm64 busybox, Debian's arm64 kernel and its initramfs in /boot, and
+    /// grub-efi-arm64-bin's monolithic GRUB where the package installs it, for the build to find in the image.
+    /// </summary>
+    public static async Task WriteArm64RootfsAsync(string root)
+    {
+        var cached = await CachedArm64.Value;
         Directory.CreateDirectory(root);
         await ExternalTool.RunAsync("cp", "-a", cached + "/.", root);
     }
@@ -135,4 +158,25 @@ public static class TestOs
             var initramfs = await BusyboxInitramfs.CachedAsync(InitScript, InitramfsModules, ["run", "mnt/iso", "mnt/root"]);
             File.Copy(initramfs, Path.Combine(root, "boot", $"initrd.img-{version}"));
         });
+
+    private static async Task<string> BuildCachedArm64Async()
+    {
+        var packages = await DebianArm64Packages.SharedAsync();
+        var kernel = packages.Kernel;
+        var script = InitScriptFor("ttyAMA0");
+        return await BuildCache.GetOrBuildAsync("test-os-arm64", [script, string.Join(' ', Arm64InitramfsModules), packages.Directory], async root =>
+        {
+            BusyboxRootfs.Populate(root, ["etc", "boot", "proc", "sys", "dev", "tmp", "usr/bin"], ["sh"], packages.BusyboxBinary);
+            await File.WriteAllTextAsync(Path.Combine(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+            await File.WriteAllTextAsync(Path.Combine(root, "etc", "edgeforge-marker"), Marker + "\n");
+            await File.WriteAllTextAsync(Path.Combine(root, "usr", "bin", "kairos-agent"), "#!/bin/sh\necho kairos-agent stub of the EdgeForge arm64 test OS \"$@\"\n");
+            File.SetUnixFileMode(Path.Combine(root, "usr", "bin", "kairos-agent"), (UnixFileMode)0x1ED);
+            File.Copy(kernel.ImagePath, Path.Combine(root, "boot", $"vmlinuz-{kernel.Version}"));
+            var initramfs = await BusyboxInitramfs.CachedAsync(script, Arm64InitramfsModules, ["run", "mnt/iso", "mnt/root"], kernel, packages.BusyboxBinary);
+            File.Copy(initramfs, Path.Combine(root, "boot", $"initrd.img-{kernel.Version}"));
+            var grub = Path.Combine(root, DebianArm64Packages.MonolithicGrubPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(grub)!);
+            File.Copy(packages.MonolithicGrub, grub);
+        });
+    }
 }

@@ -32,6 +32,27 @@ public sealed class BootFileLocator
         "boot/efi/EFI/fedora/grubx64.efi", "boot/efi/EFI/redhat/grubx64.efi", "usr/share/grub2/x86_64-efi/grub.efi", "EFI/BOOT/bootx64.efi",
     ];
 
+    /// <summary>
+    /// The arm64 shims: openSUSE (shim, <c>/usr/share/efi/aarch64</c>), Debian/Ubuntu (shim-signed:arm64 installs
+    /// <c>shimaa64.efi.signed</c>; Ubuntu adds <c>.latest</c>), Fedora/RHEL (shim-aa64 under <c>/boot/efi/EFI</c>).
+    /// </summary>
+    public static readonly string[] Arm64ShimPaths =
+    [
+        "usr/share/efi/aarch64/shim.efi", "usr/lib/shim/shimaa64.efi.signed", "usr/lib/shim/shimaa64.efi.signed.latest",
+        "usr/lib/shim/shimaa64.efi.dualsigned", "usr/lib/shim/shimaa64.efi", "boot/efi/EFI/fedora/shimaa64.efi", "boot/efi/EFI/redhat/shimaa64.efi",
+    ];
+
+    /// <summary>
+    /// The arm64 GRUB images: openSUSE (grub2-arm64-efi), Debian/Ubuntu (grub-efi-arm64-signed's
+    /// <c>arm64-efi-signed/grubaa64.efi.signed</c>, grub-efi-arm64-bin's monolithic <c>grubaa64.efi</c>, which
+    /// carries the modules a CD boot needs and falls back to <c>$cmdpath/grub.cfg</c>), Fedora/RHEL (grub2-efi-aa64).
+    /// </summary>
+    public static readonly string[] Arm64GrubEfiPaths =
+    [
+        "usr/share/efi/aarch64/grub.efi", "usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed", "usr/lib/grub/arm64-efi/monolithic/grubaa64.efi",
+        "boot/efi/EFI/fedora/grubaa64.efi", "boot/efi/EFI/redhat/grubaa64.efi", "usr/share/grub2/arm64-efi/grub.efi", "EFI/BOOT/bootaa64.efi",
+    ];
+
     private readonly Dictionary<string, FileTreeEntry> _entries;
 
     public BootFileLocator(IReadOnlyList<FileTreeEntry> entries)

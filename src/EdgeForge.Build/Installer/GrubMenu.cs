@@ -27,8 +27,10 @@ public static class GrubMenu
     /// <param name="disableSelinux">Adds <c>selinux=0</c> (<c>DISABLE_SELINUX</c>, default true).</param>
     /// <param name="volumeId">The ISO volume label the live initramfs looks for.</param>
     /// <param name="extraArguments">Appended to every entry's kernel command line (empty for none).</param>
-    public static string Render(int defaultEntry, bool disableSelinux, string volumeId, string extraArguments = "")
+    /// <param name="architecture">The serial consoles of the UEFI branch (<see cref="BootArchitecture.SerialConsoles"/>); amd64 when null.</param>
+    public static string Render(int defaultEntry, bool disableSelinux, string volumeId, string extraArguments = "", BootArchitecture? architecture = null)
     {
+        var serial = (architecture ?? BootArchitecture.Amd64).SerialConsoles;
         if (defaultEntry is < 0 or > 2)
         {
             throw new ArgumentOutOfRangeException(nameof(defaultEntry), defaultEntry, "the menu has entries 0, 1 and 2");
@@ -45,7 +47,7 @@ public static class GrubMenu
         text.Append("set timeout=5\nset timeout_style=menu\nset linux=linux\nset initrd=initrd\n\n");
         text.Append("# The last console= owns /dev/console: serial first and tty0 last on UEFI, where there is no VESA mode.\n");
         text.Append("if [ \"${grub_platform}\" = \"efi\" ]; then\n");
-        text.Append("    set consoleparams=\"console=ttyS0,115200n8 console=tty0\"\n    set videoparams=\"\"\n");
+        text.Append($"    set consoleparams=\"{serial} console=tty0\"\n    set videoparams=\"\"\n");
         text.Append("else\n    set consoleparams=\"console=tty1 console=ttyS0\"\n    set videoparams=\"vga=795 nomodeset\"\nfi\n\n");
         text.Append("# gfxterm shows a blank menu on some UEFI BMC consoles, so fonts are loaded on BIOS only.\n");
         text.Append("if [ \"${grub_platform}\" != \"efi\" ]; then\n");

@@ -246,7 +246,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             ?? throw new InstallerInputException("the installer image has no kernel: searched /boot/kernel, /boot/vmlinuz and /boot/vmlinuz-* (the base image must contain one, EDGEFORGE.md §8)");
         var initrd = locator.Initrd(kernelVersion)
             ?? throw new InstallerInputException($"the installer image has no initramfs: searched /boot/initrd*, /boot/initramfs*{(kernelVersion is null ? "" : $" (for kernel {kernelVersion})")}");
-        var (assets, assetsFrom) = await LocateBootAssetsAsync(locator, work, cancellationToken).ConfigureAwait(false);
+        var boot = BootArchitecture.For(plan.Settings.Arch);
+        var (assets, assetsFrom) = await LocateBootAssetsAsync(locator, boot, work, cancellationToken).ConfigureAwait(false);
 
         var captures = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -277,10 +278,9 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         EnsureCaptured(captures, source);
 
         string LocalOf(BootAsset asset) => asset.LocalPath ?? captures[asset.ImagePath!];
-        var eltorito = LocalOf(assets.Single(a => a.Name == "eltorito.img"));
-        var bootHybrid = LocalOf(assets.Single(a => a.Name == "boot_hybrid.img"));
-        var bootEfi = LocalOf(assets.Single(a => a.Name == "EFI/BOOT/bootx64.efi"));
-        var grubEfi = assets.SingleOrDefault(a => a.Name == "EFI/BOOT/grubx64.efi") is { } grub ? LocalOf(grub) : bootEfi;
+        var loaderAsset = assets.Single(a => a.Name == boot.EfiLoaderPath);
+        var bootEfi = LocalOf(loaderAsset);
+        var grubEfi = assets.SingleOrDefault(a => a.Name == boot.GrubLoaderPath) is { } grub ? LocalOf(grub) : bootEfi;
 
         // The ESP (§6: FAT, label EFI_LIVE): the loader UEFI firmware starts by its fallback name, GRUB next to it for a
         // shim to chain to, and the stub that finds the ISO 9660 tree.
@@ -288,14 +288,29 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         await StageAsync("esp", $"the EFI system partition ({EspLabel})", async _ =>
         {
             var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = options.SourceDateEpoch });
-            fat.AddFile("EFI/BOOT/bootx64.efi", bootEfi);
-            fat.AddFile("EFI/BOOT/grubx64.efi", grubEfi);
+            fat.AddFile(boot.EfiLoaderPath, bootEfi);
+            fat.AddFile(boot.GrubLoaderPath, grubEfi);
             fat.AddFile("EFI/BOOT/grub.cfg", System.Text.Encoding.ASCII.GetBytes(GrubMenu.StubConfig));
             await using var esp = new FileStream(espPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
             return esp.Length;
         }, length => $"{length:N0} bytes").ConfigureAwait(false);
 
+        var summary = $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs.ImageSize:N0} bytes, boot assets from {assetsFrom}";
+        List<(string IsoPath, string LocalPath)> files =
+            [("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)];
+        if (!boot.HasBios)
+        {
+            // arm64 has no BIOS: no El Torito BIOS entry, no eltorito.img, no hybrid MBR code.
+            return new BootLayout(UefiOnlyIsoOptions(espPath), files, StandardGeneratedFiles(boot),
+                $"{summary}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
+            {
+                Title = $"the {boot.Arch} ISO (UEFI, CD + USB)",
+            };
+        }
+
+        var eltorito = LocalOf(assets.Single(a => a.Name == "eltorito.img"));
+        var bootHybrid = LocalOf(assets.Single(a => a.Name == "boot_hybrid.img"));
         var isoOptions = new IsoImageOptions
         {
             VolumeId = plan.Iso.VolumeId,
@@ -319,10 +334,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
             },
         };
-        return new BootLayout(isoOptions,
-            [("boot/eltorito.img", eltorito), ("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)],
-            StandardGeneratedFiles(),
-            $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs.ImageSize:N0} bytes, boot assets from {assetsFrom}");
+        return new BootLayout(isoOptions, [("boot/eltorito.img", eltorito), .. files], StandardGeneratedFiles(boot), summary);
     }
 
     /// <summary>
@@ -432,27 +444,8 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 payload.StylusImageName, "linux", plan.Settings.Arch, Path.Combine(packed, StylusImageArchive), options.SourceDateEpoch, cancellationToken).ConfigureAwait(false),
             length => $"{length:N0} bytes").ConfigureAwait(false);
 
-        // UEFI only, as AuroraBoot's UKI ISO: one El Torito EFI entry, and the same partition in the MBR/GPT so the image
-        // written to a USB stick boots too. No BIOS boot code: a unified kernel image is an EFI program.
-        var isoOptions = new IsoImageOptions
-        {
-            VolumeId = plan.Iso.VolumeId,
-            Timestamp = options.SourceDateEpoch,
-            ComputeSha256 = true,
-            ElTorito = new ElToritoOptions
-            {
-                CatalogPath = "boot/boot.catalog",
-                HideCatalog = true,
-                Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
-            },
-            Partitions = new HybridPartitionOptions
-            {
-                PartitionOffset = 16,
-                ForceBootable = false,
-                AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
-            },
-        };
-        return new BootLayout(isoOptions, [], generated,
+        // UEFI only, as AuroraBoot's UKI ISO: a unified kernel image is an EFI program.
+        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated,
             $"Trusted Boot: {string.Join(", ", image.Images.Select(i => $"{i.Entry.Name}.efi {i.Length:N0} bytes"))} (kernel {image.Kernel}, initrd: the installer root filesystem), " +
             $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
         {
@@ -460,6 +453,30 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             RootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet],
         };
     }
+
+    /// <summary>
+    /// A UEFI-only medium (the Trusted Boot ISO, the arm64 ISO): one El Torito entry, platform 0xEF, no emulation, for
+    /// the ESP, and the same ESP as GPT partition 2 behind a protective MBR with no boot code, so the image written to a
+    /// USB stick or disk boots too.
+    /// </summary>
+    private IsoImageOptions UefiOnlyIsoOptions(string espPath) => new()
+    {
+        VolumeId = plan.Iso.VolumeId,
+        Timestamp = options.SourceDateEpoch,
+        ComputeSha256 = true,
+        ElTorito = new ElToritoOptions
+        {
+            CatalogPath = "boot/boot.catalog",
+            HideCatalog = true,
+            Entries = [new ElToritoBootEntry { Platform = ElToritoPlatform.Efi, AppendedPartition = 2 }],
+        },
+        Partitions = new HybridPartitionOptions
+        {
+            PartitionOffset = 16,
+            ForceBootable = false,
+            AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
+        },
+    };
 
     /// <summary>The updates systemd-boot enrols from loader/keys/auto: PK, KEK, db, and dbx when the set has one (systemd-boot 253+ reads it).</summary>
     public static Dictionary<string, string> EnrolmentFiles(SecureBootKeySet keys)
@@ -536,21 +553,21 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>The boot menu: the overlay's template (CanvOS sed: <c>{{DEFAULT_ENTRY}}</c>) when it has one, else ours.</summary>
-    private string BootMenu()
+    private string BootMenu(BootArchitecture boot)
     {
         var template = options.IsoOverlayDirectory is { } overlay ? Path.Combine(overlay, "boot", "grub2", "grub.cfg") : null;
         var menu = template is not null && File.Exists(template)
             ? GrubMenu.FromTemplate(File.ReadAllText(template), plan.Iso.DefaultBootEntry, options.ExtraKernelArguments)
-            : GrubMenu.Render(plan.Iso.DefaultBootEntry, plan.Settings.DisableSelinux, plan.Iso.VolumeId, options.ExtraKernelArguments);
+            : GrubMenu.Render(plan.Iso.DefaultBootEntry, plan.Settings.DisableSelinux, plan.Iso.VolumeId, options.ExtraKernelArguments, boot);
         return options.Debug ? GrubMenu.WithDebugArguments(menu) : menu;
     }
 
     /// <summary>The small files the standard installer generates or copies verbatim: menus, stubs and the user data (§6).</summary>
-    private InMemoryFileTreeSource StandardGeneratedFiles()
+    private InMemoryFileTreeSource StandardGeneratedFiles(BootArchitecture boot)
     {
         var time = options.SourceDateEpoch;
         var files = new InMemoryFileTreeSource()
-            .AddFile("boot/grub2/grub.cfg", BootMenu(), modificationTime: time)
+            .AddFile("boot/grub2/grub.cfg", BootMenu(boot), modificationTime: time)
             .AddFile("boot/grub/grub.cfg", GrubMenu.StubConfig, modificationTime: time)
             .AddFile("EFI/BOOT/grub.cfg", GrubMenu.StubConfig, modificationTime: time);
         if (plan.Inputs.UserData is { } userData)
@@ -568,8 +585,14 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     /// The boot assets from <c>--boot-assets</c>/<c>BOOT_ASSETS</c> (a directory or an image) or, without either, from the
     /// installer image at the paths Kairos images use. A missing asset names every place searched.
     /// </summary>
-    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateBootAssetsAsync(BootFileLocator image, string work, CancellationToken cancellationToken) =>
-        LocateAssetsAsync(image, "installer image", FromImage, FindStandardAssets, StandardAssetsInDirectory, work, cancellationToken);
+    private Task<(IReadOnlyList<BootAsset> Assets, string From)> LocateBootAssetsAsync(BootFileLocator image, BootArchitecture boot, string work, CancellationToken cancellationToken) =>
+        LocateAssetsAsync(image, "installer image", (files, where) => FromImage(files, where, boot), (files, where) => FindStandardAssets(files, where, boot),
+            directory => StandardAssetsInDirectory(directory, boot), work, cancellationToken);
+
+    /// <summary>What a boot assets directory or image must hold for <paramref name="boot"/>, for messages.</summary>
+    private static string RequiredAssets(BootArchitecture boot) => boot.HasBios
+        ? $"eltorito.img, boot_hybrid.img and {boot.EfiLoaderPath}"
+        : $"{boot.EfiLoaderPath} ({boot.Arch} boots by UEFI only)";
 
     /// <summary>
     /// Where the boot assets come from — the one reading of <c>--boot-assets</c>/<c>BOOT_ASSETS</c> both installers
@@ -601,7 +624,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
     }
 
     /// <summary>A boot assets directory for the standard installer: GRUB's files at fixed names, each required one reported when missing.</summary>
-    private static List<BootAsset> StandardAssetsInDirectory(string directory)
+    private static List<BootAsset> StandardAssetsInDirectory(string directory, BootArchitecture boot)
     {
         var missing = new List<string>();
         string? Local(string name, bool required)
@@ -620,80 +643,83 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             return null;
         }
 
-        var assets = new List<BootAsset>
+        var assets = boot.HasBios
+            ? new List<BootAsset> { new("eltorito.img", Local("eltorito.img", true), null), new("boot_hybrid.img", Local("boot_hybrid.img", true), null) }
+            : [];
+        assets.Add(new BootAsset(boot.EfiLoaderPath, Local(boot.EfiLoaderPath, true), null));
+        if (Local(boot.GrubLoaderPath, false) is { } grub)
         {
-            new("eltorito.img", Local("eltorito.img", true), null),
-            new("boot_hybrid.img", Local("boot_hybrid.img", true), null),
-            new("EFI/BOOT/bootx64.efi", Local("EFI/BOOT/bootx64.efi", true), null),
-        };
-        if (Local("EFI/BOOT/grubx64.efi", false) is { } grub)
-        {
-            assets.Add(new BootAsset("EFI/BOOT/grubx64.efi", grub, null));
+            assets.Add(new BootAsset(boot.GrubLoaderPath, grub, null));
         }
 
         if (missing.Count > 0)
         {
             throw new InstallerInputException($"boot assets directory {directory} lacks {string.Join(", ", missing)} " +
-                "(it needs eltorito.img, boot_hybrid.img and EFI/BOOT/bootx64.efi, plus EFI/BOOT/grubx64.efi when bootx64.efi is shim)");
+                $"(it needs {RequiredAssets(boot)}, plus {boot.GrubLoaderPath} when {boot.EfiLoaderName} is shim)");
         }
 
         return assets;
     }
 
     /// <summary>A boot assets image's GRUB files: at the directory layout's names at its root, else at the Kairos paths.</summary>
-    private static List<BootAsset> FindStandardAssets(BootFileLocator locator, string where)
+    private static List<BootAsset> FindStandardAssets(BootFileLocator locator, string where, BootArchitecture boot)
     {
-        if (locator.Resolve("eltorito.img") is { } e && locator.Resolve("boot_hybrid.img") is { } h && locator.Resolve("EFI/BOOT/bootx64.efi") is { } b)
+        if (locator.Resolve(boot.EfiLoaderPath) is { } b)
         {
-            List<BootAsset> found = [new("eltorito.img", null, e.Path), new("boot_hybrid.img", null, h.Path), new("EFI/BOOT/bootx64.efi", null, b.Path)];
-            if (locator.Resolve("EFI/BOOT/grubx64.efi") is { } g)
+            var e = boot.HasBios ? locator.Resolve("eltorito.img") : null;
+            var h = boot.HasBios ? locator.Resolve("boot_hybrid.img") : null;
+            if (!boot.HasBios || e is not null && h is not null)
             {
-                found.Add(new BootAsset("EFI/BOOT/grubx64.efi", null, g.Path));
-            }
+                List<BootAsset> found = boot.HasBios ? [new("eltorito.img", null, e!.Path), new("boot_hybrid.img", null, h!.Path)] : [];
+                found.Add(new BootAsset(boot.EfiLoaderPath, null, b.Path));
+                if (locator.Resolve(boot.GrubLoaderPath) is { } g)
+                {
+                    found.Add(new BootAsset(boot.GrubLoaderPath, null, g.Path));
+                }
 
-            return found;
+                return found;
+            }
         }
 
-        return FromImage(locator, $"{where} (neither /eltorito.img, /boot_hybrid.img and /EFI/BOOT/bootx64.efi at its root, nor)");
+        var atRoot = boot.HasBios ? $"/eltorito.img, /boot_hybrid.img and /{boot.EfiLoaderPath}" : "/" + boot.EfiLoaderPath;
+        return FromImage(locator, $"{where} (neither {atRoot} at its root, nor)", boot);
     }
 
-    private static List<BootAsset> FromImage(BootFileLocator image, string where)
+    private static List<BootAsset> FromImage(BootFileLocator image, string where, BootArchitecture boot)
     {
-        var shim = image.First(BootFileLocator.ShimPaths);
-        var grub = image.First(BootFileLocator.GrubEfiPaths);
-        var eltorito = image.First(BootFileLocator.EltoritoPaths);
-        var hybrid = image.First(BootFileLocator.BootHybridPaths);
+        var shim = image.First(boot.ShimPaths);
+        var grub = image.First(boot.GrubEfiPaths);
+        var eltorito = boot.HasBios ? image.First(BootFileLocator.EltoritoPaths) : null;
+        var hybrid = boot.HasBios ? image.First(BootFileLocator.BootHybridPaths) : null;
         var problems = new List<string>();
-        if (eltorito is null)
+        if (boot.HasBios && eltorito is null)
         {
             problems.Add($"eltorito.img (searched {Listing(BootFileLocator.EltoritoPaths)})");
         }
 
-        if (hybrid is null)
+        if (boot.HasBios && hybrid is null)
         {
             problems.Add($"boot_hybrid.img (searched {Listing(BootFileLocator.BootHybridPaths)})");
         }
 
         if (grub is null)
         {
-            problems.Add($"the GRUB EFI loader (searched {Listing(BootFileLocator.GrubEfiPaths)}; shims looked for: {Listing(BootFileLocator.ShimPaths)})");
+            problems.Add($"the {(boot.HasBios ? "" : boot.Arch + " ")}GRUB EFI loader (searched {Listing(boot.GrubEfiPaths)}; shims looked for: {Listing(boot.ShimPaths)})");
         }
 
         if (problems.Count > 0)
         {
             throw new InstallerInputException($"{where} lacks boot assets: {string.Join("; ", problems)} — " +
-                "set BOOT_ASSETS (or --boot-assets) to a directory or image holding eltorito.img, boot_hybrid.img and EFI/BOOT/bootx64.efi");
+                $"set BOOT_ASSETS (or --boot-assets) to a directory or image holding {RequiredAssets(boot)}");
         }
 
-        var assets = new List<BootAsset>
-        {
-            new("eltorito.img", null, eltorito!.Path),
-            new("boot_hybrid.img", null, hybrid!.Path),
-            new("EFI/BOOT/bootx64.efi", null, (shim ?? grub)!.Path),
-        };
+        var assets = boot.HasBios
+            ? new List<BootAsset> { new("eltorito.img", null, eltorito!.Path), new("boot_hybrid.img", null, hybrid!.Path) }
+            : [];
+        assets.Add(new BootAsset(boot.EfiLoaderPath, null, (shim ?? grub)!.Path));
         if (shim is not null)
         {
-            assets.Add(new BootAsset("EFI/BOOT/grubx64.efi", null, grub!.Path));
+            assets.Add(new BootAsset(boot.GrubLoaderPath, null, grub!.Path));
         }
 
         return assets;

@@ -36,6 +36,9 @@ public sealed record EdgeBuildOptions
     /// <summary>The sandbox for RUN; detected when null.</summary>
     public SandboxKind? Sandbox { get; init; }
 
+    /// <summary>Where the kernel's binfmt_misc handlers are read, to run RUN steps of a foreign ARCH (a test points it elsewhere).</summary>
+    public string BinfmtDirectory { get; init; } = ForeignArchitecture.DefaultBinfmtDirectory;
+
     /// <summary>Push every provider image to its planned reference as well.</summary>
     public bool Push { get; init; }
 

@@ -286,6 +286,7 @@ internal sealed class CommonLayers(BuildContext build)
         public static async Task<Workspace> CreateAsync(IImage image, BuildContext build, CancellationToken cancellationToken)
         {
             var sandbox = RunSandbox.Detect(build.Options.Sandbox);
+            ForeignArchitecture.Require(build.Plan.Settings.Arch, build.Options.BinfmtDirectory);
             var root = Directory.CreateTempSubdirectory("edgeforge-rootfs-").FullName;
             File.SetUnixFileMode(root, (UnixFileMode)Convert.ToInt32("755", 8));
             build.Log($"unpack {image.Layers.Count} layer(s) for the steps that must run");

@@ -1,4 +1,5 @@
 using EdgeForge.Build.Composition;
+using EdgeForge.Build.Sandbox;
 using EdgeForge.Configuration.Planning;
 using EdgeForge.Luet;
 using EdgeForge.Oci.Layers;
@@ -19,6 +20,12 @@ internal static class SourceSteps
         if (context.Options.Locked is { } locked)
         {
             CheckLockMatches(context, locked);
+        }
+
+        // A RUN for another CPU needs the host's binfmt_misc emulator: say so now, not after pulling the base.
+        if (RunsInSandbox(context))
+        {
+            ForeignArchitecture.Require(context.Plan.Settings.Arch, context.Options.BinfmtDirectory);
         }
 
         foreach (var upstream in Needed(context))
@@ -146,6 +153,14 @@ internal static class SourceSteps
         AtomicFile.WriteAllText(record, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return version;
     }
+
+    /// <summary>
+    /// Whether the common layers run commands in the image (the Dockerfile's RUN lines, the trust store update for
+    /// certs/, UPDATE_KERNEL) — checked before any pull, though a cached layer may spare the run itself.
+    /// </summary>
+    private static bool RunsInSandbox(BuildContext context) =>
+        context.Plan.Customisations.Instructions.Any(i => i is EdgeForge.Configuration.Dockerfiles.RunInstruction) ||
+        context.Plan.Inputs.Certificates.Count > 0 || context.Plan.Settings.UpdateKernel;
 
     private static IEnumerable<UpstreamImage> Needed(BuildContext context)
     {

@@ -137,7 +137,7 @@ internal static class BuildCommands
             CheckBootAssets(parseResult, plan, iso);
             if (BuildRefusals.Iso(plan.Settings) is { } refusal)
             {
-                throw new InvalidInputException($".arg: ARCH: {refusal} (use build provider-images)");
+                throw new InvalidInputException($".arg: IS_UKI: {refusal}");
             }
         }
 

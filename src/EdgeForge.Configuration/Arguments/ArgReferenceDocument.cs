@@ -93,7 +93,7 @@ public static class ArgReferenceDocument
             - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (and not built yet: `true` is an error).
             - `IS_UKI=true` (Trusted Boot, [trusted-boot.md](trusted-boot.md)) needs a valid key set in `secure-boot/` and
               `cloudconfigs/80_stylus_uki.yaml`; it builds the Trusted Boot installer ISO and provider images (amd64 only:
-              `ARCH=arm64` is refused for the provider images). `AUTO_ENROLL_SECUREBOOT_KEYS`, `CMDLINE`, `BRANDING`, `EFI_MAX_SIZE` (≤ `EFI_IMG_SIZE`) warn when
+              `ARCH=arm64` is refused for both; the standard arm64 installer ISO is built). `AUTO_ENROLL_SECUREBOOT_KEYS`, `CMDLINE`, `BRANDING`, `EFI_MAX_SIZE` (≤ `EFI_IMG_SIZE`) warn when
               `IS_UKI=false`; `MY_ORG`, `UKI_BRING_YOUR_OWN_KEYS`, `INCLUDE_MS_SECUREBOOT_KEYS` and
               `ENROLL_SPECTRO_EXTENSION_CERT` warn that they are options of `edgeforge keys secureboot`.
             - `IS_MAAS=true` and `UBUNTU_PRO_ATTACH=true` are not built yet and are errors rather than a silent standard build;

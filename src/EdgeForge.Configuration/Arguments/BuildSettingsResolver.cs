@@ -300,7 +300,7 @@ public sealed partial class BuildSettingsResolver
 
         if (Planning.BuildRefusals.Iso(settings) is { } isoRefusal)
         {
-            Warning("ARCH", isoRefusal, "provider images are built for any ARCH; build iso and build all refuse this one");
+            Warning("IS_UKI", isoRefusal, "build iso and build all refuse this combination; the standard installer (IS_UKI=false) is built for arm64");
         }
 
         if (Planning.BuildRefusals.ProviderImages(settings) is { } providerRefusal)

@@ -9,10 +9,13 @@ namespace EdgeForge.Configuration.Planning;
 public static class BuildRefusals
 {
     /// <summary>Why the installer ISO cannot be built for these settings, or null.</summary>
-    public static string? Iso(BuildSettings settings) => settings.Arch == "amd64"
+    /// <remarks>
+    /// The standard installer boots amd64 (BIOS + UEFI) and arm64 (UEFI only, bootaa64.efi). The Trusted Boot installer
+    /// stays amd64: its unified kernel images are made from x64 systemd-stub and started by x64 systemd-boot.
+    /// </remarks>
+    public static string? Iso(BuildSettings settings) => settings.TrustedBoot is null || settings.Arch == "amd64"
         ? null
-        // An arm64 installer boots on UEFI only (bootaa64.efi, no BIOS El Torito entry or hybrid MBR): a layout not built yet.
-        : $"the installer ISO is built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
+        : $"IS_UKI=true: the Trusted Boot installer ISO is built for amd64 only by this version of edgeforge, not ARCH={settings.Arch}";
 
     /// <summary>Why provider images cannot be built for these settings, or null.</summary>
     public static string? ProviderImages(BuildSettings settings) => settings.TrustedBoot is null || settings.Arch == "amd64"

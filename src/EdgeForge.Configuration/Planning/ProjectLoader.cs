@@ -318,7 +318,10 @@ public static class ProjectLoader
         {
             if (!Directory.Exists(Path.Combine(directory, assets)))
             {
-                diagnostics.Error(location.File, $"directory '{assets}' does not exist", location.Line, "BOOT_ASSETS", "give a directory holding eltorito.img, boot_hybrid.img and EFI/BOOT/, or an image reference");
+                diagnostics.Error(location.File, $"directory '{assets}' does not exist", location.Line, "BOOT_ASSETS",
+                    settings.Arch == "arm64"
+                        ? "give a directory holding EFI/BOOT/bootaa64.efi (arm64 boots by UEFI only), or an image reference"
+                        : "give a directory holding eltorito.img, boot_hybrid.img and EFI/BOOT/, or an image reference");
             }
         }
         else if (ReferenceSyntax.ImageReferenceProblem(assets) is { } problem)

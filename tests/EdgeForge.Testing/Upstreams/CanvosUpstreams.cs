@@ -121,7 +121,7 @@ public sealed class CanvosUpstreams
             await PushDirectoryAsync(client, blobs, ubuntu.Root, Local(UbuntuImage));
         }
 
-        await PushFilesAsync(client, blobs, Local(StylusImage()), new Dictionary<string, string>
+        var stylusFiles = new Dictionary<string, string>
         {
             ["etc/kairos/branding/interactive_install_text"] = "Palette eXtended Kubernetes Edge (fixture)\n",
             ["etc/kairos/80_stylus.yaml"] = "name: stylus fixture\nstages: {}\n",
@@ -129,7 +129,10 @@ public sealed class CanvosUpstreams
             ["etc/elemental/config.yaml"] = "install:\n  fixture: true\n",
             ["opt/spectrocloud/bin/palette-agent"] = "#!/bin/sh\necho palette agent fixture\n",
             ["system/oem/50_stylus_fixture.yaml"] = "stages: {}\n",
-        });
+        };
+        await PushFilesAsync(client, blobs, Local(StylusImage()), stylusFiles);
+        // The arm64 installer is composed from stylus-framework-linux-arm64, which is an arm64 image.
+        await PushFilesAsync(client, blobs, Local(StylusImage("arm64")), stylusFiles, new Platform { Os = "linux", Architecture = "arm64" });
         await PushFilesAsync(client, blobs, Local(StylusPackageImage()), new Dictionary<string, string>
         {
             ["opt/spectrocloud/bin/palette-agent"] = "#!/bin/sh\necho palette agent of the " + StylusPackageMarker + "\n",
@@ -167,7 +170,7 @@ public sealed class CanvosUpstreams
         return path;
     }
 
-    private static async Task PushFilesAsync(RegistryClient client, BlobCache blobs, string reference, IReadOnlyDictionary<string, string> files)
+    private static async Task PushFilesAsync(RegistryClient client, BlobCache blobs, string reference, IReadOnlyDictionary<string, string> files, Platform? platform = null)
     {
         using var directory = new TestDirectory();
         foreach (var (path, content) in files)
@@ -178,12 +181,12 @@ public sealed class CanvosUpstreams
             File.SetUnixFileMode(full, content.StartsWith("#!", StringComparison.Ordinal) ? (UnixFileMode)0x1ED : (UnixFileMode)0x1A4);
         }
 
-        await PushDirectoryAsync(client, blobs, directory.Path, reference);
+        await PushDirectoryAsync(client, blobs, directory.Path, reference, platform);
     }
 
-    private static async Task PushDirectoryAsync(RegistryClient client, BlobCache blobs, string directory, string reference)
+    private static async Task PushDirectoryAsync(RegistryClient client, BlobCache blobs, string directory, string reference, Platform? platform = null)
     {
-        var image = await RootFsImporter.ImportAsync(directory, blobs);
+        var image = await RootFsImporter.ImportAsync(directory, blobs, platform is null ? null : new ImportOptions { Platform = platform });
         await using var destination = ImageLocation.Parse("docker://" + reference).OpenDestination(client);
         await ImageCopier.WriteAsync(image, destination);
     }
