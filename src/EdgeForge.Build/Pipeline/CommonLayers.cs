@@ -166,6 +166,38 @@ internal sealed class CommonLayers(BuildContext build)
                     await steps.RunAsync(new RunInstruction(0, command, null), variables, proxies, "/", kernelUser, cancellationToken, "UPDATE_KERNEL=true (CanvOS base-image)").ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
+
+            // CanvOS base-image, right after its kernel steps: the GPU driver blocks, against the now final kernel.
+            if (plan.Settings.NvidiaDrivers is { } nvidia)
+            {
+                var script = GpuDrivers.NvidiaScript(plan.Settings);
+                var gpuUser = user;
+                await Step(GpuDrivers.NvidiaTitle(nvidia), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/", async steps =>
+                {
+                    build.Log($"INSTALL_NVIDIA_GPU_DRIVERS=true: NVIDIA driver {nvidia.Branch} ({nvidia.Type.ToString().ToLowerInvariant()}) and its DKMS modules for the image's kernel");
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_NVIDIA_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+
+            if (plan.Settings.AmdGpuDrivers is { } amd)
+            {
+                var script = GpuDrivers.AmdScript(plan.Settings);
+                var artifact = plan.Inputs.AmdGpuArtifact;
+                var artifactHash = artifact is null ? "" : await Sha256Async(artifact, cancellationToken).ConfigureAwait(false);
+                var gpuUser = user;
+                await Step(GpuDrivers.AmdTitle(amd), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/\n{artifactHash}", async steps =>
+                {
+                    build.Log($"INSTALL_AMD_GPU_DRIVERS=true: amdgpu ({amd.Source.ToString().ToLowerInvariant()}{(artifact is null ? "" : ", prebuilt artifact")}) for the image's kernel");
+                    if (artifact is not null)
+                    {
+                        steps.PlaceFile(artifact, GpuDrivers.AmdGpuArtifactInRootfs);
+                    }
+
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_AMD_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -224,6 +256,12 @@ internal sealed class CommonLayers(BuildContext build)
         return new LayeredImage(layer is null
             ? BuiltImage.WithConfig(on.Image, c => c, history with { EmptyLayer = true })
             : BuiltImage.AppendLayers(on.Image, [(layer, history)]), key);
+    }
+
+    private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The .arg proxies, in both spellings tools read: for RUN only, never in the image.</summary>
