@@ -90,7 +90,7 @@ public static class GpuDrivers
                       $"fail \"NVIDIA_INSTALL_FABRICMANAGER=true, but nvidia-fabricmanager-{branch}, libnvidia-nscq-{branch}, nvlsm or infiniband-diags cannot be installed: set NVIDIA_INSTALL_FABRICMANAGER=false if no host has NVSwitch\"");
             lines.Add("enable_unit nvidia-fabricmanager.service");
             // The fabric manager's precheck on NVL5+ systems needs ib_umad loaded before it starts.
-            lines.Add("printf '%s\\n' '# edgeforge (CanvOS install-nvidia-drivers.sh): nvidia-fabricmanager-start.sh --mode precheck needs ib_umad on NVL5+ systems' ib_umad > /etc/modules-load.d/nvidia-fabricmanager.conf");
+            lines.Add(WriteFile(NvidiaScriptName, "/etc/modules-load.d/nvidia-fabricmanager.conf", "nvidia-fabricmanager-start.sh --mode precheck needs ib_umad on NVL5+ systems", "ib_umad"));
         }
 
         if (nvidia.ImexInstalled)
