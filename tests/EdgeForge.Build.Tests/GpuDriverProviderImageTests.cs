@@ -9,7 +9,7 @@ namespace EdgeForge.Build.Tests;
 /// (the distribution, NVIDIA's CUDA and container-toolkit repositories, AMD's amdgpu-install, amdgpu and ROCm
 /// repositories, all built here with dpkg-deb and signed with a key made here), an image kernel that is not the
 /// builder's, and INSTALL_NVIDIA_GPU_DRIVERS=true, then INSTALL_AMD_GPU_DRIVERS=true, when I build the provider
-/// images, then umoci unpacks images in which dpkg lists exactly the packages CanvOS's scripts install, DKMS was asked
+/// images (and AMD once more from CanvOS's prebuilt artifact), then umoci unpacks images in which dpkg lists exactly the packages CanvOS's scripts install, DKMS was asked
 /// to build for the image's kernel only, the modules are in that kernel's tree, the modprobe, modules-load and dracut
 /// drop-ins are written, the units are enabled, the initramfs was regenerated after the drop-ins, and every vendor
 /// source names the mirror. The fixture's dkms, depmod and dracut are small scripts that record what they were asked
@@ -37,7 +37,7 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
         await using var mirror = await FixtureAptRepository.CreateAsync(fixture.Work.Combine("gpu-mirror"));
         var debian = Installed(fixture.Work.Combine("debian")).ToHashSet(StringComparer.Ordinal);
         await PublishAsync(mirror, debian);
-        var baseline = debian.Concat([$"linux-image-{Kernel}", "dracut"]).ToHashSet(StringComparer.Ordinal);
+        var baseline = debian.Concat([$"linux-image-{Kernel}", "kmod", "dracut"]).ToHashSet(StringComparer.Ordinal);
 
         // NVIDIA, every optional part on (the container toolkit is off by CanvOS's default).
         var nvidiaRoot = await BuildAsync(mirror, "gpu-nvidia", $"""
@@ -101,15 +101,34 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
             .ShouldBe($"deb [arch=amd64 signed-by=/etc/apt/keyrings/rocm.gpg] {mirror.Address}/amdgpu/31.40/debian bookworm main\n");
         File.Exists(Path.Combine(amdRoot, "tmp/amdgpu-install.deb")).ShouldBeFalse();
 
+        // AMD with CanvOS's prebuilt artifact: extracted for the image kernel, nothing installed, no DKMS run, no initramfs.
+        var artifactRoot = await BuildAsync(mirror, "gpu-amd-artifact", """
+            INSTALL_AMD_GPU_DRIVERS=true
+            AMDGPU_ARTIFACT_PATH=build/amdgpu-artifact.tar.gz
+            AMDGPU_INSTALL_SMI=false
+
+            """, project => WriteArtifact(Path.Combine(project, "build", "amdgpu-artifact.tar.gz")));
+        Added(artifactRoot, baseline).ShouldBeEmpty();
+        File.ReadAllText(Path.Combine(artifactRoot, $"lib/modules/{Kernel}/updates/dkms/amdgpu.ko")).ShouldBe("prebuilt amdgpu\n");
+        File.Exists(Path.Combine(artifactRoot, "lib/firmware/amdgpu/prebuilt.bin")).ShouldBeTrue();
+        Tools(artifactRoot).ShouldBe([$"depmod -a {Kernel}"]);
+        File.Exists(Path.Combine(artifactRoot, "tmp/edgeforge-amdgpu-artifact.tar.gz")).ShouldBeFalse();
+        File.Exists(Path.Combine(artifactRoot, "usr/bin/amd-smi")).ShouldBeFalse();
+        new FileInfo(Path.Combine(artifactRoot, "boot/initrd")).Exists.ShouldBeFalse();
+        File.ReadAllText(Path.Combine(artifactRoot, "etc/canvos/amdgpu-driver-source")).ShouldBe(
+            $"AMDGPU_DRIVER_SOURCE=dkms (artifact)\nAMDGPU_DRIVER_RELEASE=31.40\nAMDGPU_SMI=no\nKVER={Kernel}\n");
+        Lines(artifactRoot, "etc/dracut.conf.d/98-canvos-amdgpu-omit.conf").ShouldBe([omit]);
+
         // The newest amdgpu-install the release's directory lists was fetched (not the older one listed first), and nothing off the mirror.
         mirror.Requests.ShouldContain("/amdgpu-install/31.40/debian/bookworm/amdgpu-install_7.14.70140-1_all.deb");
         mirror.Requests.ShouldNotContain("/amdgpu-install/31.40/debian/bookworm/amdgpu-install_7.14.70100-1_all.deb");
     }
 
     /// <summary>Builds the provider image of a project on the fixture base whose Dockerfile makes the mirror the only source and installs the image kernel; returns umoci's unpacked root.</summary>
-    private async Task<string> BuildAsync(FixtureAptRepository mirror, string name, string arg)
+    private async Task<string> BuildAsync(FixtureAptRepository mirror, string name, string arg, Action<string>? prepare = null)
     {
         var project = fixture.Project(name, arg);
+        prepare?.Invoke(project);
         File.Copy(mirror.ArmoredKey, Path.Combine(project, "fixture-archive.asc"));
         File.WriteAllText(Path.Combine(project, "Dockerfile"), $"""
             # Add any other image customizations here
@@ -129,6 +148,29 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
         var bundle = fixture.Work.Combine(name + "-unpacked");
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
         return Path.Combine(bundle, "rootfs");
+    }
+
+    /// <summary>An artifact as CanvOS's prebuild-amdgpu-artifact.sh tars it (paths from /): the DKMS modules, firmware, the drop-ins.</summary>
+    private static void WriteArtifact(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var file = File.Create(path);
+        using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest);
+        using var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Gnu);
+        foreach (var (name, content) in new[]
+                 {
+                     ($"lib/modules/{Kernel}/updates/dkms/amdgpu.ko", "prebuilt amdgpu\n"),
+                     ("lib/firmware/amdgpu/prebuilt.bin", "prebuilt firmware\n"),
+                     ("etc/modules-load.d/amdgpu.conf", "amdgpu\n"),
+                     ("etc/canvos/amdgpu-driver-source", "AMDGPU_DRIVER_SOURCE=dkms\n"),
+                 })
+        {
+            tar.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name)
+            {
+                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)),
+                Mode = (UnixFileMode)0x1A4,
+            });
+        }
     }
 
     /// <summary>What dpkg (not our reader) lists as installed in a root filesystem.</summary>
@@ -187,8 +229,10 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
             new FixturePackage("dkms") { Depends = ["kmod"], Files = new Dictionary<string, FixtureFile> { ["usr/sbin/dkms"] = FixtureFile.Executable(FixtureDkms) } },
             new FixturePackage("kmod") { Files = new Dictionary<string, FixtureFile> { ["usr/sbin/depmod"] = FixtureFile.Executable(FixtureDepmod) } },
             new FixturePackage("dracut") { Files = new Dictionary<string, FixtureFile> { ["usr/bin/dracut"] = FixtureFile.Executable(FixtureDracut) } },
+            // As Debian's kernel packages, it depends on kmod: an image with a kernel has depmod.
             new FixturePackage($"linux-image-{Kernel}")
             {
+                Depends = ["kmod"],
                 Files = new Dictionary<string, FixtureFile>
                 {
                     [$"boot/vmlinuz-{Kernel}"] = "fixture kernel\n",

@@ -195,6 +195,8 @@ public static class GpuDrivers
         }
 
         lines.Add(WriteFile(AmdScriptName, "/etc/modules-load.d/amdgpu.conf", "amdgpu is loaded at boot, ready for the AMD GPU Operator (driver.enable=false)", "amdgpu"));
+        // The inbox and artifact paths install no toolchain: the image's own kmod must index the modules.
+        lines.Add("command -v depmod >/dev/null || fail \"the image has no depmod (package kmod): the amdgpu modules could not be found at boot\"");
         lines.Add("depmod -a \"$kernel\"");
         // CanvOS: amdgpu stays out of any initramfs — on multi-GPU hosts its udev events outlast dracut's initqueue
         // timeout; it is not needed to mount the root filesystem and loads after switch-root.
