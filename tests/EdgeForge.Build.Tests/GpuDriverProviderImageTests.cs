@@ -144,6 +144,11 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
         var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
 
         report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
+        // The driver step is a step of its own inside common-layers, and the script's output is its messages.
+        var events = log.ToString().Split('\n');
+        var step = arg.Contains("NVIDIA", StringComparison.Ordinal) ? "common-layers/nvidia-gpu-drivers" : "common-layers/amd-gpu-drivers";
+        events.ShouldContain($"{step} Finished ");
+        events.ShouldContain(e => e.StartsWith($"{step} Message ", StringComparison.Ordinal) && e.Contains($"image kernel {Kernel}", StringComparison.Ordinal), log.ToString());
         Console.WriteLine($"{name}: provider image built in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
         var bundle = fixture.Work.Combine(name + "-unpacked");
         await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);

@@ -38,6 +38,11 @@ public static class GpuDrivers
     /// </summary>
     private const string AmdToolchain = "bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils";
 
+    /// <summary>The names of the steps inside common-layers (<c>common-layers/nvidia-gpu-drivers</c>) progress displays show.</summary>
+    public const string NvidiaStepName = "nvidia-gpu-drivers";
+
+    public const string AmdStepName = "amd-gpu-drivers";
+
     /// <summary>A short title of the NVIDIA step for history and logs.</summary>
     public static string NvidiaTitle(NvidiaDriverSettings nvidia) =>
         $"edgeforge: INSTALL_NVIDIA_GPU_DRIVERS=true — NVIDIA driver {nvidia.Branch} ({nvidia.Type.ToString().ToLowerInvariant()}) with its DKMS modules for the image's kernel (CanvOS install-nvidia-drivers.sh)";

@@ -172,12 +172,12 @@ internal sealed class CommonLayers(BuildContext build)
             {
                 var script = GpuDrivers.NvidiaScript(plan.Settings);
                 var gpuUser = user;
-                await Step(GpuDrivers.NvidiaTitle(nvidia), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/", async steps =>
+                await SubStepAsync(GpuDrivers.NvidiaStepName, GpuDrivers.NvidiaTitle(nvidia), () => Step(GpuDrivers.NvidiaTitle(nvidia), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/", async steps =>
                 {
                     build.Log($"INSTALL_NVIDIA_GPU_DRIVERS=true: NVIDIA driver {nvidia.Branch} ({nvidia.Type.ToString().ToLowerInvariant()}) and its DKMS modules for the image's kernel");
                     build.Counters.Run();
                     await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_NVIDIA_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                })).ConfigureAwait(false);
             }
 
             if (plan.Settings.AmdGpuDrivers is { } amd)
@@ -186,7 +186,7 @@ internal sealed class CommonLayers(BuildContext build)
                 var artifact = plan.Inputs.AmdGpuArtifact;
                 var artifactHash = artifact is null ? "" : await Sha256Async(artifact, cancellationToken).ConfigureAwait(false);
                 var gpuUser = user;
-                await Step(GpuDrivers.AmdTitle(amd), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/\n{artifactHash}", async steps =>
+                await SubStepAsync(GpuDrivers.AmdStepName, GpuDrivers.AmdTitle(amd), () => Step(GpuDrivers.AmdTitle(amd), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/\n{artifactHash}", async steps =>
                 {
                     build.Log($"INSTALL_AMD_GPU_DRIVERS=true: amdgpu ({amd.Source.ToString().ToLowerInvariant()}{(artifact is null ? "" : ", prebuilt artifact")}) for the image's kernel");
                     if (artifact is not null)
@@ -196,7 +196,7 @@ internal sealed class CommonLayers(BuildContext build)
 
                     build.Counters.Run();
                     await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_AMD_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                })).ConfigureAwait(false);
             }
         }
         finally
@@ -257,6 +257,19 @@ internal sealed class CommonLayers(BuildContext build)
             ? BuiltImage.WithConfig(on.Image, c => c, history with { EmptyLayer = true })
             : BuiltImage.AppendLayers(on.Image, [(layer, history)]), key);
     }
+
+    /// <summary>
+    /// <paramref name="work"/> as a step of its own inside common-layers (<c>common-layers/NAME</c>, as the ISO's stages
+    /// are inside installer-iso): its messages, the sandbox's output among them, and its time show under its name.
+    /// </summary>
+    private Task SubStepAsync(string name, string title, Func<Task> work) =>
+        StepScope.RunAsync<bool>(options.Observer, "common-layers/" + name, title, async scope =>
+        {
+            // The current scope is async-local: set here, it is the caller's again when this returns.
+            build.Scope = scope;
+            await work().ConfigureAwait(false);
+            return true;
+        });
 
     private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
     {
