@@ -47,4 +47,21 @@ public sealed class GpuDriverValidateTests
         result.ExitCode.ShouldBe(0, result.All);
         result.All.ShouldContain("NVIDIA_DRIVER_BRANCH: has no effect: INSTALL_NVIDIA_GPU_DRIVERS=false");
     }
+
+    [Fact]
+    public async Task Plan_names_the_driver_step()
+    {
+        using var project = new ValidProject();
+        project.AppendArg("INSTALL_NVIDIA_GPU_DRIVERS=true");
+        project.AppendArg("NVIDIA_DRIVER_TYPE=proprietary");
+        project.AppendArg("NVIDIA_INSTALL_FABRICMANAGER=false");
+
+        var text = await CliResult.RunAsync("plan", project.Directory);
+        var json = await CliResult.RunAsync("plan", project.Directory, "--json");
+
+        text.ExitCode.ShouldBe(0, text.All);
+        text.Output.ShouldContain("GPU drivers      NVIDIA 580 (proprietary), CUDA repository https://developer.download.nvidia.com/compute/cuda/repos, IMEX, initramfs rebuilt; DKMS modules for the image's kernel");
+        var gpu = System.Text.Json.JsonDocument.Parse(json.Output).RootElement.GetProperty("gpuDrivers");
+        (gpu.GetProperty("vendor").GetString(), gpu.GetProperty("type").GetString(), gpu.GetProperty("fabricManager").GetBoolean()).ShouldBe(("nvidia", "proprietary", false));
+    }
 }
