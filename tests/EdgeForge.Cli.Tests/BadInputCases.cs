@@ -90,7 +90,31 @@ internal static class BadInputCases
             [".arg:12: error: CIS_HARDENING:", "apt operating systems"]),
         ["arg: uki requested"] = Arg("IS_UKI=true", "IS_UKI", "Trusted Boot"),
         ["arg: both gpu vendors"] = new(p => { p.AppendArg("INSTALL_NVIDIA_GPU_DRIVERS=true"); p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); }, [".arg:11: error: INSTALL_AMD_GPU_DRIVERS:", "mutually exclusive"]),
-        ["arg: nvidia requested"] = Arg("INSTALL_NVIDIA_GPU_DRIVERS=true", "INSTALL_NVIDIA_GPU_DRIVERS", "not supported"),
+        // GPU drivers: what CanvOS rejects, and what it would skip silently (no apt, not amd64)
+        ["arg: nvidia on leap"] = new(p => { p.AppendArg("OS_DISTRIBUTION=opensuse-leap"); p.AppendArg("OS_VERSION=15.6"); p.AppendArg("INSTALL_NVIDIA_GPU_DRIVERS=true"); },
+            [".arg:12: error: INSTALL_NVIDIA_GPU_DRIVERS:", "installed with apt"]),
+        ["arg: amd on rhel"] = new(p => { p.AppendArg("OS_DISTRIBUTION=rhel"); p.AppendArg("BASE_IMAGE=r.example.com/rhel:9"); p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); },
+            [".arg:12: error: INSTALL_AMD_GPU_DRIVERS:", "installed with apt"]),
+        ["arg: amd on arm64"] = new(p => { p.AppendArg("ARCH=arm64"); p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); }, [".arg:11: error: INSTALL_AMD_GPU_DRIVERS:", "ARCH=amd64 only"]),
+        ["arg: nvidia requested yes"] = Arg("INSTALL_NVIDIA_GPU_DRIVERS=yes", "INSTALL_NVIDIA_GPU_DRIVERS", "not a boolean"),
+        ["arg: nvidia driver type typo"] = Arg("NVIDIA_DRIVER_TYPE=opne", "NVIDIA_DRIVER_TYPE", "not a driver type"),
+        ["arg: nvidia release as branch"] = Arg("NVIDIA_DRIVER_BRANCH=580.95.05", "NVIDIA_DRIVER_BRANCH", "write the branch, 580"),
+        ["arg: nvidia branch latest"] = Arg("NVIDIA_DRIVER_BRANCH=latest", "NVIDIA_DRIVER_BRANCH", "not a driver branch"),
+        ["arg: nvidia imex maybe"] = Arg("NVIDIA_INSTALL_IMEX=maybe", "NVIDIA_INSTALL_IMEX", "not a boolean"),
+        ["arg: cuda repo ftp"] = Arg("NVIDIA_CUDA_REPO_URL=ftp://mirror.example.com/cuda", "NVIDIA_CUDA_REPO_URL", "not an http:// or https:// URL"),
+        ["arg: amdgpu source prebuilt"] = Arg("AMDGPU_DRIVER_SOURCE=prebuilt", "AMDGPU_DRIVER_SOURCE", "not a driver source"),
+        ["arg: amdgpu release latest"] = Arg("AMDGPU_DRIVER_RELEASE=latest", "AMDGPU_DRIVER_RELEASE", "not an amdgpu-install release"),
+        ["arg: amdgpu artifact absolute"] = Arg("AMDGPU_ARTIFACT_PATH=/srv/amdgpu.tar.gz", "AMDGPU_ARTIFACT_PATH", "absolute path"),
+        ["arg: amdgpu artifact missing"] = new(p => { p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); p.AppendArg("AMDGPU_ARTIFACT_PATH=build/amdgpu.tar.gz"); },
+            [".arg:11: error: AMDGPU_ARTIFACT_PATH:", "does not exist", "prebuild-amdgpu-artifact.sh"]),
+        ["arg: amdgpu artifact not gzip"] = new(p => { p.Write("build/amdgpu.tar.gz", "plain text"); p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true"); p.AppendArg("AMDGPU_ARTIFACT_PATH=build/amdgpu.tar.gz"); },
+            ["build/amdgpu.tar.gz: error: AMDGPU_ARTIFACT_PATH:", "not gzip-compressed"]),
+        ["arg: amdgpu artifact without module"] = new(p =>
+        {
+            p.WriteBytes("build/amdgpu.tar.gz", TarGz(("etc/modules-load.d/amdgpu.conf", "amdgpu\n"), ("lib/modules/6.8.0-49-generic/kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko", "in-tree")));
+            p.AppendArg("INSTALL_AMD_GPU_DRIVERS=true");
+            p.AppendArg("AMDGPU_ARTIFACT_PATH=build/amdgpu.tar.gz");
+        }, ["build/amdgpu.tar.gz: error: AMDGPU_ARTIFACT_PATH:", "updates/dkms/amdgpu.ko"]),
         ["arg: proxy without scheme"] = Arg("HTTP_PROXY=proxy.example.com:3128", "HTTP_PROXY", "not a proxy URL"),
         ["arg: proxy ftp"] = Arg("HTTPS_PROXY=ftp://proxy.example.com", "HTTPS_PROXY", "not a proxy URL"),
         ["arg: no proxy garbage"] = Arg("NO_PROXY=localhost,bad entry!", "NO_PROXY", "'bad entry!'"),
@@ -250,6 +274,24 @@ internal static class BadInputCases
     private static BadInput EdgeConfig(string yaml, params string[] expect) => new(p => p.Write(".edge-custom-config.yaml", yaml), expect);
 
     private static BadInput Docker(string line, params string[] expect) => new(p => p.AppendDockerfile(line), [DockerLine, .. expect]);
+
+    /// <summary>A gzip-compressed tar of text files, as CanvOS's prebuild script writes its artifact.</summary>
+    internal static byte[] TarGz(params (string Name, string Content)[] files)
+    {
+        using var tar = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(tar, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)),
+                });
+            }
+        }
+
+        return Gzip(tar.ToArray());
+    }
 
     private static byte[] Gzip(byte[] data)
     {

@@ -96,6 +96,58 @@ public sealed class BuildSettingsResolverTests
     }
 
     [Fact]
+    public void GPU_driver_keys_resolve_with_CanvOS_defaults()
+    {
+        var (nvidia, nvidiaDiagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\nINSTALL_NVIDIA_GPU_DRIVERS=true");
+        var (amd, amdDiagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\nINSTALL_AMD_GPU_DRIVERS=true\nAMDGPU_DRIVER_SOURCE=inbox");
+        var (neither, _) = Resolve("IMAGE_REGISTRY=ttl.sh");
+
+        nvidiaDiagnostics.Items.ShouldBeEmpty();
+        nvidia!.NvidiaDrivers.ShouldBe(new NvidiaDriverSettings(580, NvidiaDriverType.Open, true, "https://developer.download.nvidia.com/compute/cuda/repos", true, true, false,
+            "https://nvidia.github.io/libnvidia-container", true));
+        nvidia.AmdGpuDrivers.ShouldBeNull();
+        amdDiagnostics.Items.ShouldBeEmpty();
+        amd!.AmdGpuDrivers.ShouldBe(new AmdGpuDriverSettings(AmdGpuDriverSource.Inbox, "31.40", null, true, false, "https://repo.radeon.com", "https://repo.amd.com/rocm/packages-multi-arch"));
+        neither!.NvidiaDrivers.ShouldBeNull();
+        neither.AmdGpuDrivers.ShouldBeNull();
+    }
+
+    [Fact]
+    public void GPU_driver_keys_that_cannot_act_warn()
+    {
+        var (_, off) = Resolve("IMAGE_REGISTRY=ttl.sh\nNVIDIA_DRIVER_BRANCH=570\nAMDGPU_INSTALL_SMI=false");
+        var (old, oldBranch) = Resolve("IMAGE_REGISTRY=ttl.sh\nINSTALL_NVIDIA_GPU_DRIVERS=true\nNVIDIA_DRIVER_BRANCH=550");
+        var (inbox, inboxDiagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\nINSTALL_AMD_GPU_DRIVERS=true\nAMDGPU_DRIVER_SOURCE=inbox\nAMDGPU_ARTIFACT_PATH=build/a.tar.gz");
+
+        off.Warnings.Select(w => (w.Key, w.Message)).ShouldBe(
+            [("NVIDIA_DRIVER_BRANCH", "has no effect: INSTALL_NVIDIA_GPU_DRIVERS=false"), ("AMDGPU_INSTALL_SMI", "has no effect: INSTALL_AMD_GPU_DRIVERS=false")], ignoreOrder: true);
+        old!.NvidiaDrivers!.ImexInstalled.ShouldBeFalse();
+        oldBranch.Warnings.ShouldHaveSingleItem().Key.ShouldBe("NVIDIA_INSTALL_IMEX");
+        inbox!.AmdGpuDrivers!.ArtifactPath.ShouldBeNull();
+        inboxDiagnostics.Warnings.ShouldHaveSingleItem().Message.ShouldContain("no effect with AMDGPU_DRIVER_SOURCE=inbox");
+    }
+
+    [Theory]
+    [InlineData("INSTALL_NVIDIA_GPU_DRIVERS=true\nOS_DISTRIBUTION=opensuse-leap\nOS_VERSION=15.6", "INSTALL_NVIDIA_GPU_DRIVERS", "installed with apt")]
+    [InlineData("INSTALL_AMD_GPU_DRIVERS=true\nOS_DISTRIBUTION=sles\nBASE_IMAGE=r.io/sles:15", "INSTALL_AMD_GPU_DRIVERS", "installed with apt")]
+    [InlineData("INSTALL_NVIDIA_GPU_DRIVERS=true\nARCH=arm64", "INSTALL_NVIDIA_GPU_DRIVERS", "ARCH=amd64 only")]
+    [InlineData("NVIDIA_DRIVER_TYPE=Open", "NVIDIA_DRIVER_TYPE", "not a driver type")]
+    [InlineData("NVIDIA_DRIVER_BRANCH=58", "NVIDIA_DRIVER_BRANCH", "not a driver branch")]
+    [InlineData("NVIDIA_USE_CUDA_REPO=1", "NVIDIA_USE_CUDA_REPO", "not a boolean")]
+    [InlineData("NVIDIA_CONTAINER_TOOLKIT_REPO_URL=https://mirror.example.com/a b", "NVIDIA_CONTAINER_TOOLKIT_REPO_URL", "not an http:// or https:// URL")]
+    [InlineData("AMDGPU_REPO_URL=mirror.example.com", "AMDGPU_REPO_URL", "not an http:// or https:// URL")]
+    [InlineData("AMDGPU_DRIVER_SOURCE=DKMS", "AMDGPU_DRIVER_SOURCE", "not a driver source")]
+    [InlineData("AMDGPU_DRIVER_RELEASE=31.40/../x", "AMDGPU_DRIVER_RELEASE", "not an amdgpu-install release")]
+    [InlineData("AMDGPU_REBUILD_INITRD=yes", "AMDGPU_REBUILD_INITRD", "not a boolean")]
+    public void GPU_driver_rules_name_the_key(string lines, string key, string message)
+    {
+        var (settings, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\n" + lines);
+
+        settings.ShouldBeNull();
+        diagnostics.Errors.ShouldContain(d => d.Key == key && d.Message.Contains(message), string.Join("\n", diagnostics.Items));
+    }
+
+    [Fact]
     public void Errors_point_at_the_line_that_set_the_value()
     {
         var (_, diagnostics) = Resolve("IMAGE_REGISTRY=ttl.sh\n\n# comment\nARCH=sparc");

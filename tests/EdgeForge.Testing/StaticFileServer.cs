@@ -30,6 +30,9 @@ public sealed class StaticFileServer : LoopbackHttpServer
             return;
         }
 
+        // One request per connection: apt pipelines requests on a kept-alive connection, and HttpListener answers the
+        // queued ones only after a stall of seconds each.
+        context.Response.KeepAlive = false;
         context.Response.ContentLength64 = new FileInfo(file).Length;
         await using var input = File.OpenRead(file);
         await input.CopyToAsync(context.Response.OutputStream);

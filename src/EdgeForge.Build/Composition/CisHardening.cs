@@ -180,7 +180,7 @@ public static class CisHardening
                  EDGEFORGE_UPDATE_DOCS=1 dotnet test tests/EdgeForge.Build.Tests -->
 
             CanvOS runs `cis-harden/harden.sh` in its base image after the kernel and GPU steps. EdgeForge runs its own
-            controls at the same place — after the Dockerfile's customisations and `UPDATE_KERNEL` — as one step in the
+            controls at the same place — after the Dockerfile's customisations, `UPDATE_KERNEL` and the GPU drivers — as one step in the
             RUN sandbox (with the build's proxies and `certs/`), cached as one layer. Section numbers are those of the
             **{{Benchmark}}**; `-` marks items CanvOS applies that the benchmark does not number.
 

@@ -60,12 +60,20 @@ public static class UpdateKernel
             return null;
         }
 
-        var install = settings.OsDistribution == "ubuntu"
-            ? "apt-get update && apt-get install -y \"linux-headers-$kernel\""
-            : WithBackports("apt-get install -y -t \"$VERSION_CODENAME-backports\" \"linux-headers-$kernel\"");
         return "kernel=$(printf '%s\\n' /lib/modules/* | xargs -n1 basename | sort -V | tail -1) && " +
-               $"if ! ls /usr/src | grep -q \"linux-headers-$kernel\"; then {install}; fi";
+               $"if ! ls /usr/src | grep -q \"linux-headers-$kernel\"; then {HeadersInstall(settings)}; fi";
     }
+
+    /// <summary>
+    /// The apt commands that install <c>linux-headers-$kernel</c> (the shell variable <c>kernel</c> names the image's
+    /// kernel) on an apt system: from the image's sources, or, for Debian's backports kernel of
+    /// <c>UPDATE_KERNEL=true</c>, from backports as that kernel came. Shared by the provider headers step and the GPU
+    /// driver steps, whose DKMS modules build against these headers.
+    /// </summary>
+    public static string HeadersInstall(BuildSettings settings) =>
+        settings.OsDistribution == "debian" && settings.UpdateKernel
+            ? WithBackports("apt-get install -y -t \"$VERSION_CODENAME-backports\" \"linux-headers-$kernel\"")
+            : "apt-get update && apt-get install -y \"linux-headers-$kernel\"";
 
     /// <summary>
     /// <paramref name="install"/> with the image's own Debian mirror's backports suite as a source for its duration: the

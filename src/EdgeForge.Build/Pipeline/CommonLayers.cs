@@ -167,6 +167,38 @@ internal sealed class CommonLayers(BuildContext build)
                 }).ConfigureAwait(false);
             }
 
+            // CanvOS base-image, right after its kernel steps: the GPU driver blocks, against the now final kernel.
+            if (plan.Settings.NvidiaDrivers is { } nvidia)
+            {
+                var script = GpuDrivers.NvidiaScript(plan.Settings);
+                var gpuUser = user;
+                await SubStepAsync(GpuDrivers.NvidiaStepName, GpuDrivers.NvidiaTitle(nvidia), () => Step(GpuDrivers.NvidiaTitle(nvidia), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/", async steps =>
+                {
+                    build.Log($"INSTALL_NVIDIA_GPU_DRIVERS=true: NVIDIA driver {nvidia.Branch} ({nvidia.Type.ToString().ToLowerInvariant()}) and its DKMS modules for the image's kernel");
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_NVIDIA_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
+                })).ConfigureAwait(false);
+            }
+
+            if (plan.Settings.AmdGpuDrivers is { } amd)
+            {
+                var script = GpuDrivers.AmdScript(plan.Settings);
+                var artifact = plan.Inputs.AmdGpuArtifact;
+                var artifactHash = artifact is null ? "" : await Sha256Async(artifact, cancellationToken).ConfigureAwait(false);
+                var gpuUser = user;
+                await SubStepAsync(GpuDrivers.AmdStepName, GpuDrivers.AmdTitle(amd), () => Step(GpuDrivers.AmdTitle(amd), $"RUN\n{script}\n{variables.Fingerprint()}\n{gpuUser}\n/\n{artifactHash}", async steps =>
+                {
+                    build.Log($"INSTALL_AMD_GPU_DRIVERS=true: amdgpu ({amd.Source.ToString().ToLowerInvariant()}{(artifact is null ? "" : ", prebuilt artifact")}) for the image's kernel");
+                    if (artifact is not null)
+                    {
+                        steps.PlaceFile(artifact, GpuDrivers.AmdGpuArtifactInRootfs);
+                    }
+
+                    build.Counters.Run();
+                    await steps.RunAsync(new RunInstruction(0, script, null), variables, proxies, "/", gpuUser, cancellationToken, "INSTALL_AMD_GPU_DRIVERS=true (CanvOS base-image)").ConfigureAwait(false);
+                })).ConfigureAwait(false);
+            }
+
             // CanvOS base-image, last of its OS steps: IF CIS_HARDENING, cis-harden/harden.sh (here our controls and a report).
             if (plan.Settings.CisHardening)
             {
@@ -238,6 +270,25 @@ internal sealed class CommonLayers(BuildContext build)
         return new LayeredImage(layer is null
             ? BuiltImage.WithConfig(on.Image, c => c, history with { EmptyLayer = true })
             : BuiltImage.AppendLayers(on.Image, [(layer, history)]), key);
+    }
+
+    /// <summary>
+    /// <paramref name="work"/> as a step of its own inside common-layers (<c>common-layers/NAME</c>, as the ISO's stages
+    /// are inside installer-iso): its messages, the sandbox's output among them, and its time show under its name.
+    /// </summary>
+    private Task SubStepAsync(string name, string title, Func<Task> work) =>
+        StepScope.RunAsync<bool>(options.Observer, "common-layers/" + name, title, async scope =>
+        {
+            // The current scope is async-local: set here, it is the caller's again when this returns.
+            build.Scope = scope;
+            await work().ConfigureAwait(false);
+            return true;
+        });
+
+    private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The .arg proxies, in both spellings tools read: for RUN only, never in the image.</summary>

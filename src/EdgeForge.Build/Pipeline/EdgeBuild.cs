@@ -63,7 +63,7 @@ public static class EdgeBuild
         {
             new("resolve-sources", "resolve upstream sources and values", [], SourceSteps.ResolveAsync),
             new("pin-upstreams", "pull and pin every upstream image to a digest", ["resolve-sources"], SourceSteps.PinAsync),
-            new("common-layers", "base + CA certificates + Dockerfile customisations", ["pin-upstreams"], CommonLayersAsync),
+            new("common-layers", "base + CA certificates + Dockerfile customisations (+ UPDATE_KERNEL, GPU drivers)", ["pin-upstreams"], CommonLayersAsync),
         };
         if (provider)
         {
@@ -133,11 +133,16 @@ public static class EdgeBuild
     {
         BuildInputException or BuildFailedException => e,
         PlanLockException or InstallerInputException or EdgeForge.TrustedBoot.SecureBoot.SecureBootKeyException => new BuildInputException(e.Message, e),
-        UpstreamImageException or UpstreamContentException or SandboxUnavailableException or BuildStepException => new BuildFailedException(e.Message, e),
+        BuildStepException step => new BuildFailedException(WithOutput(step), e),
+        UpstreamImageException or UpstreamContentException or SandboxUnavailableException => new BuildFailedException(e.Message, e),
         LuetPackageNotFoundException or LuetRepositoryFormatException => new BuildFailedException(e.Message, e),
         HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException or EdgeForge.SquashFs.SquashFsTreeException => new BuildFailedException(e.Message, e),
         _ => null,
     };
+
+    /// <summary>A failed step's message with the last lines its command printed: the reason is usually there (a RUN of the Dockerfile, a GPU driver step).</summary>
+    private static string WithOutput(BuildStepException step) =>
+        step.Output.Count == 0 ? step.Message : step.Message + "\n" + string.Join("\n", step.Output.TakeLast(30).Select(l => "  | " + l));
 
     private static async Task CommonLayersAsync(BuildContext context, CancellationToken cancellationToken) =>
         context.Common = await new CommonLayers(context).BuildAsync(context.Base!, cancellationToken).ConfigureAwait(false);
@@ -177,9 +182,7 @@ public static class EdgeBuild
             catch (Exception e) when (e is not OperationCanceledException && Classify(e) is { } mapped)
             {
                 // A failing cell does not stop the others; the run fails at the end, naming each.
-                var message = mapped.InnerException is BuildStepException step && step.Output.Count > 0
-                    ? step.Message + "\n" + string.Join("\n", step.Output.TakeLast(30).Select(l => "  | " + l))
-                    : mapped.Message;
+                var message = mapped.Message;
                 results[index] = new ProviderImageResult(cell.Reference, cell.Tag, cell.K8sDistribution, cell.K8sVersion, null, 0, message);
                 scope.Fail(message);
             }

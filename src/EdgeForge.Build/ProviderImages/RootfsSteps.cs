@@ -115,6 +115,12 @@ public sealed class RootfsSteps(string rootfs, ContextFiles context, RunSandbox 
         }
     }
 
+    /// <summary>
+    /// A build input put into the root filesystem for the next RUN, as CanvOS COPYs one for its script (the
+    /// AMDGPU_ARTIFACT_PATH tarball): owned by root, 0644; the command removes it again.
+    /// </summary>
+    public void PlaceFile(string source, string imagePath) => CopyEntry(source, imagePath, 0, 0, (UnixFileMode)Convert.ToInt32("644", 8));
+
     /// <summary>WORKDIR creates its directory, as Docker does.</summary>
     public void MakeWorkingDirectory(string path) => EnsureDirectory(path);
 

@@ -39,6 +39,7 @@ internal static class PlanReport
         writer.WriteLine($"  content bundles  {(inputs.ContentBundles.Count == 0 ? "none" : string.Join(", ", inputs.ContentBundles.Select(b => $"{b.DisplayName} ({Size(b.Size)}, {Parts(b.Size)} part{(Parts(b.Size) == 1 ? "" : "s")})")))}");
         writer.WriteLine($"  overlay          {Overlay(plan)}");
         writer.WriteLine($"  luet auth        {(inputs.LuetAuth is { } auth ? $"{Relative(plan, auth.Path)} ({string.Join(", ", auth.Auth.Keys.Order(StringComparer.Ordinal))})" : "none")}");
+        writer.WriteLine($"GPU drivers      {GpuDrivers(settings)}");
         writer.WriteLine($"CA certificates  {(inputs.Certificates.Count == 0 ? "none" : string.Join(", ", inputs.Certificates.Select(c => c.DisplayName)))}");
         writer.WriteLine($"Customisations   {(plan.Customisations.Instructions.Count == 0 ? "none" : $"{plan.Customisations.Path}: " + string.Join(", ", plan.Customisations.Instructions.GroupBy(i => i.Keyword).Select(g => $"{g.Key} ×{g.Count()}")))}");
         if (settings.HttpProxy.Length + settings.HttpsProxy.Length > 0)
@@ -60,6 +61,27 @@ internal static class PlanReport
         }
     }
 
+    /// <summary>The GPU driver step the common layers get, in the words of its keys; "none" without one.</summary>
+    private static string GpuDrivers(BuildSettings settings)
+    {
+        if (settings.NvidiaDrivers is { } nvidia)
+        {
+            var parts = new List<string> { $"NVIDIA {nvidia.Branch} ({nvidia.Type.ToString().ToLowerInvariant()})", nvidia.UseCudaRepository ? $"CUDA repository {nvidia.CudaRepositoryUrl}" : "the image's sources only" };
+            parts.AddRange(new[] { (nvidia.InstallFabricManager, "fabric manager"), (nvidia.ImexInstalled, "IMEX"), (nvidia.InstallContainerToolkit, $"container toolkit from {nvidia.ContainerToolkitRepositoryUrl}"), (nvidia.RebuildInitrd, "initramfs rebuilt") }
+                .Where(p => p.Item1).Select(p => p.Item2));
+            return string.Join(", ", parts) + "; DKMS modules for the image's kernel";
+        }
+
+        if (settings.AmdGpuDrivers is { } amd)
+        {
+            var source = amd.Source == AmdGpuDriverSource.Inbox ? "in-tree amdgpu module"
+                : amd.ArtifactPath is { } artifact ? $"amdgpu prebuilt in {artifact}" : $"amdgpu-dkms {amd.Release} from {amd.RepositoryUrl}, built for the image's kernel";
+            return "AMD " + source + (amd.InstallSmi ? ", amd-smi" : "") + (amd.RebuildInitrd ? ", initramfs rebuilt" : "");
+        }
+
+        return "none";
+    }
+
     public static object ToJson(BuildPlan plan)
     {
         var settings = plan.Settings;
@@ -72,6 +94,20 @@ internal static class PlanReport
             customTag = settings.CustomTag,
             fips = settings.FipsEnabled,
             twoNode = settings.TwoNode,
+            gpuDrivers = settings.NvidiaDrivers is { } nvidia
+                ? (object)new
+                {
+                    vendor = "nvidia", branch = nvidia.Branch, type = nvidia.Type.ToString().ToLowerInvariant(), cudaRepository = nvidia.UseCudaRepository ? nvidia.CudaRepositoryUrl : null,
+                    fabricManager = nvidia.InstallFabricManager, imex = nvidia.ImexInstalled, containerToolkitRepository = nvidia.InstallContainerToolkit ? nvidia.ContainerToolkitRepositoryUrl : null,
+                    rebuildInitrd = nvidia.RebuildInitrd,
+                }
+                : settings.AmdGpuDrivers is { } amd
+                    ? new
+                    {
+                        vendor = "amd", source = amd.Source.ToString().ToLowerInvariant(), release = amd.Release, artifact = amd.ArtifactPath, repository = amd.RepositoryUrl,
+                        rocmRepository = amd.RocmRepositoryUrl, smi = amd.InstallSmi, rebuildInitrd = amd.RebuildInitrd,
+                    }
+                    : null,
             baseImage = new { reference = plan.BaseImage, isDefault = plan.BaseImageIsDefault },
             earthfile = plan.Earthfile,
             sources = new

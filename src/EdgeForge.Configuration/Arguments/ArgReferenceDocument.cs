@@ -73,6 +73,7 @@ public static class ArgReferenceDocument
                 var fallback = definition.Default.Length == 0 ? "(empty)" : definition.Default.StartsWith('(') ? definition.Default : $"`{definition.Default}`";
                 var scope = definition.UnusedBecause is { } reason ? $" Unused here: {reason}; setting it warns."
                     : definition.DockerfileOnly ? $" Setting it warns unless the Dockerfile's customisations declare `ARG {definition.Key}`."
+                    : definition.OnlyWith is { } switchKey ? $" Setting it while `{switchKey}=false` warns (no effect)."
                     : definition.OnlyFor is not { } feature ? ""
                     : definition.RefusedWhenTrue ? $" Only for {feature}, not built here: `true` is an error, `false` warns."
                     : $" Only for {feature}, not built here: setting it warns.";
@@ -90,7 +91,15 @@ public static class ArgReferenceDocument
             - `OS_DISTRIBUTION` other than `ubuntu` and `opensuse-leap`, or an OS version without a default image, needs `BASE_IMAGE`.
             - `UPDATE_KERNEL=true` is built for apt operating systems (`ubuntu`, `debian`) only.
             - `CIS_HARDENING=true` is built for apt operating systems (`ubuntu`, `debian`) only ([cis-hardening.md](cis-hardening.md)).
-            - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (and not built yet: `true` is an error).
+            - `INSTALL_NVIDIA_GPU_DRIVERS` and `INSTALL_AMD_GPU_DRIVERS` are mutually exclusive (CanvOS fails the build). Either
+              needs an apt `OS_DISTRIBUTION` (`ubuntu`, `debian`: CanvOS's driver scripts are apt-only) and `ARCH=amd64` (CanvOS
+              installs them in its amd64 branch only); with `IS_UKI=true` it warns that the DKMS modules are unsigned. The
+              drivers go into the common layers, so the installer ISO and every provider image carry them, as in CanvOS's
+              base-image. `NVIDIA_DRIVER_TYPE` other than `open`/`proprietary` and `AMDGPU_DRIVER_SOURCE` other than
+              `dkms`/`inbox` are errors (CanvOS's script would take a typo of `open` as `proprietary`); a driver release
+              (`580.95.05`) in `NVIDIA_DRIVER_BRANCH` is an error naming the branch. `NVIDIA_INSTALL_IMEX=true` with a branch
+              older than 570 warns (built without IMEX, as CanvOS). `AMDGPU_DRIVER_RELEASE` and `AMDGPU_ARTIFACT_PATH` warn
+              with `AMDGPU_DRIVER_SOURCE=inbox`. The `*_REPO_URL` keys must be `http://` or `https://` URLs.
             - `IS_UKI=true` (Trusted Boot, [trusted-boot.md](trusted-boot.md)) needs a valid key set in `secure-boot/` and
               `cloudconfigs/80_stylus_uki.yaml`; it builds the Trusted Boot installer ISO and provider images (amd64 only:
               `ARCH=arm64` is refused for both; the standard arm64 installer ISO is built). `AUTO_ENROLL_SECUREBOOT_KEYS`, `CMDLINE`, `BRANDING`, `EFI_MAX_SIZE` (≤ `EFI_IMG_SIZE`) warn when
@@ -114,6 +123,9 @@ public static class ArgReferenceDocument
             - `EDGE_CUSTOM_CONFIG`: `content.signing.publicKey.base64EncodedValue` must be base64 of a PEM RSA public key of at
               least 2048 bits, or empty (no signing key). A missing file at the default path means no key; at another path it is an error.
             - `PROXY_CERT_PATH`: deprecated; an absolute path of a PEM certificate, checked like the files of `certs/`.
+            - `AMDGPU_ARTIFACT_PATH` (with `AMDGPU_DRIVER_SOURCE=dkms`): relative to the project directory and inside it;
+              must exist and be a gzip-compressed tar holding `lib/modules/<kernel>/updates/dkms/amdgpu.ko*` (CanvOS's
+              `prebuild-amdgpu-artifact.sh` output). The build checks that `<kernel>` is the image's.
 
             """);
         return text.ToString();

@@ -183,10 +183,48 @@ public static class BuildArgumentCatalog
         new("EFI_MAX_SIZE", "2048", "MiB", "Largest unified kernel image the build accepts (the largest file the target firmware was checked to load).") { OnlyWith = TrustedBootKey },
         new("EFI_IMG_SIZE", "2200", "MiB", "Largest EFI system partition the build accepts.") { OnlyWith = TrustedBootKey },
         new("IS_MAAS", "false", "`false` (MAAS images are not built)", "Build a MAAS disk image.") { OnlyFor = "MAAS image builds", RefusedWhenTrue = true },
-        new("INSTALL_NVIDIA_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
-            "Pre-install NVIDIA drivers. Mutually exclusive with `INSTALL_AMD_GPU_DRIVERS`."),
-        new("INSTALL_AMD_GPU_DRIVERS", "false", "`false` (GPU driver pre-install is a later phase)",
-            "Pre-install AMD drivers. Mutually exclusive with `INSTALL_NVIDIA_GPU_DRIVERS`."),
+        new("INSTALL_NVIDIA_GPU_DRIVERS", "false", "`true`, `false`",
+            "Pre-install the NVIDIA data-center driver into the base layers (provider images and installer), as CanvOS's `install-nvidia-drivers.sh`: build toolchain, headers of the image's kernel, the driver's DKMS modules built for that kernel (not the builder's), nouveau blacklisted, `nvidia` modules loaded at boot; then install the GPU Operator with `driver.enabled=false`. apt operating systems (ubuntu, debian) and `ARCH=amd64` only; mutually exclusive with `INSTALL_AMD_GPU_DRIVERS`."),
+        new("NVIDIA_DRIVER_BRANCH", "580", "a driver branch number (`550`, `570`, `580`), not a release", "Driver branch: `nvidia-headless-<branch>-server[-open]` and `nvidia-utils-<branch>-server` (the non-server names when those are missing); apt takes the branch's newest release.")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_DRIVER_TYPE", "open", "`open`, `proprietary`", "`open`: NVIDIA's open kernel modules (Turing and newer; required on Hopper and Blackwell). `proprietary`: the closed modules (pre-Turing GPUs).")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_USE_CUDA_REPO", "true", "`true`, `false`", "`true`: add NVIDIA's CUDA apt repository (`NVIDIA_CUDA_REPO_URL`, trusted through its `cuda-keyring` package) for the driver packages; `false`: only the image's own sources.")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_CUDA_REPO_URL", "https://developer.download.nvidia.com/compute/cuda/repos", "an `http://` or `https://` URL",
+            "Base of NVIDIA's CUDA apt repositories (edgeforge; CanvOS hard-codes it). The build uses `<url>/<distro>/x86_64/` (`ubuntu2204`, `ubuntu2404`, `debian12`, from the image's os-release) and its `cuda-keyring_1.1-1_all.deb`. Point it at a mirror on an air-gapped build site.",
+            BuildArgumentOrigin.EdgeForge) { OnlyWith = NvidiaKey },
+        new("NVIDIA_INSTALL_FABRICMANAGER", "true", "`true`, `false`", "Install `nvidia-fabricmanager-<branch>`, `libnvidia-nscq-<branch>`, `nvlsm` and `infiniband-diags`, enable the unit and load `ib_umad` at boot (NVSwitch systems: HGX, DGX, GB200). Required when true: a missing package fails the build (CanvOS skips it with a warning).")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_INSTALL_IMEX", "true", "`true`, `false`", "Install and enable `nvidia-imex-<branch>` (GB200 NVL72). Published from branch 570 on: older branches are built without it, with a warning (as CanvOS skips it).")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_INSTALL_CONTAINER_TOOLKIT", "false", "`true`, `false`", "Also install `nvidia-container-toolkit` from `NVIDIA_CONTAINER_TOOLKIT_REPO_URL` (then install the GPU Operator with `toolkit.enabled=false`).")
+            { OnlyWith = NvidiaKey },
+        new("NVIDIA_CONTAINER_TOOLKIT_REPO_URL", "https://nvidia.github.io/libnvidia-container", "an `http://` or `https://` URL",
+            "Base of NVIDIA's libnvidia-container repository (edgeforge; CanvOS hard-codes it): its `gpgkey` is the trusted key and `stable/deb/nvidia-container-toolkit.list` the source entry, re-pointed at this base.",
+            BuildArgumentOrigin.EdgeForge) { OnlyWith = NvidiaKey },
+        new("NVIDIA_REBUILD_INITRD", "true", "`true`, `false`", "Regenerate the image kernel's initramfs (dracut, else update-initramfs) so the nouveau blacklist holds in early boot; the image must have one of the two.")
+            { OnlyWith = NvidiaKey },
+
+        new("INSTALL_AMD_GPU_DRIVERS", "false", "`true`, `false`",
+            "Pre-install the AMD Instinct kernel driver into the base layers, as CanvOS's `install-amdgpu-drivers.sh`: `amdgpu` loaded at boot and kept out of the initramfs, a marker in `/etc/canvos/amdgpu-driver-source`; then install the AMD GPU Operator with `driver.enable=false`. apt operating systems (ubuntu, debian) and `ARCH=amd64` only; mutually exclusive with `INSTALL_NVIDIA_GPU_DRIVERS`."),
+        new("AMDGPU_DRIVER_SOURCE", "dkms", "`dkms`, `inbox`", "`dkms`: AMD's `amdgpu-dkms` + `amdgpu-dkms-firmware` from the repository `amdgpu-install` configures, built for the image's kernel (or taken prebuilt from `AMDGPU_ARTIFACT_PATH`). `inbox`: the kernel's in-tree `amdgpu` module (must exist), no AMD repository.")
+            { OnlyWith = AmdKey },
+        new("AMDGPU_DRIVER_RELEASE", "31.40", "an amdgpu-install release (`31.40`, `7.2.1`, `30.30.1`)", "`dkms` only: the release under `<AMDGPU_REPO_URL>/amdgpu-install/<release>/<os>/<codename>/`, whose `amdgpu-install_*_all.deb` configures AMD's repository and key.")
+            { OnlyWith = AmdKey },
+        new("AMDGPU_ARTIFACT_PATH", "", "path of a `.tar.gz` relative to the project directory",
+            "`dkms` only: the driver prebuilt by CanvOS's `scripts/prebuild-amdgpu-artifact.sh` (modules under `/lib/modules/<kernel>/updates/dkms`, firmware, drop-ins); extracted into the image instead of building `amdgpu-dkms` there. Must exist, inside the project, and hold `amdgpu.ko` for the image's kernel.")
+            { OnlyWith = AmdKey },
+        new("AMDGPU_INSTALL_SMI", "true", "`true`, `false`", "Install the `amd-smi` CLI (`amdrocm-amdsmi` or `amd-smi-lib` with `libdrm-amdgpu1`), linked to `/usr/bin/amd-smi`: from the repositories already configured, else `AMDGPU_ROCM_REPO_URL`, else the legacy ROCm repository under `AMDGPU_REPO_URL`. Required when true: not found fails the build (CanvOS skips it with a warning).")
+            { OnlyWith = AmdKey },
+        new("AMDGPU_REBUILD_INITRD", "false", "`true`, `false`", "Regenerate the image kernel's initramfs (dracut, else update-initramfs), with `amdgpu` omitted from it (CanvOS: multi-GPU amdgpu init outlasts the initqueue's timeout).")
+            { OnlyWith = AmdKey },
+        new("AMDGPU_REPO_URL", "https://repo.radeon.com", "an `http://` or `https://` URL",
+            "Base of AMD's repo.radeon.com (edgeforge; CanvOS hard-codes it): `amdgpu-install/`, and every source entry `amdgpu-install` writes, re-pointed at this base; the legacy `rocm/apt/latest` repository and `rocm/rocm.gpg.key` for amd-smi. Point it at a mirror on an air-gapped build site.",
+            BuildArgumentOrigin.EdgeForge) { OnlyWith = AmdKey },
+        new("AMDGPU_ROCM_REPO_URL", "https://repo.amd.com/rocm/packages-multi-arch", "an `http://` or `https://` URL",
+            "AMD's current ROCm repository (edgeforge; CanvOS hard-codes it), asked for `amdrocm-amdsmi` when the configured sources have no amd-smi: `<url>/gpg/rocm.gpg` and `<url>/ubuntu<VERSION_ID> stable main`.",
+            BuildArgumentOrigin.EdgeForge) { OnlyWith = AmdKey },
 
         new("K8S_PROVIDER_SOURCE", "(none: Kubernetes comes from the luet repository)",
             "an image reference template using `{distribution}`, `{version}`, `{arch}`",
@@ -206,18 +244,6 @@ public static class BuildArgumentCatalog
             KeyGeneration("--exported-keys DIR (its db file: the extension certificate's signature list)")),
         Ignored("MAAS_IMAGE_NAME", "kairos-ubuntu-maas", "MAAS image builds"),
         Ignored("UBUNTU_PRO_ATTACH", "false", "Ubuntu Pro attachments") with { RefusedWhenTrue = true },
-        Ignored("NVIDIA_DRIVER_BRANCH", "580", Nvidia),
-        Ignored("NVIDIA_DRIVER_TYPE", "open", Nvidia),
-        Ignored("NVIDIA_USE_CUDA_REPO", "true", Nvidia),
-        Ignored("NVIDIA_INSTALL_FABRICMANAGER", "true", Nvidia),
-        Ignored("NVIDIA_INSTALL_IMEX", "true", Nvidia),
-        Ignored("NVIDIA_INSTALL_CONTAINER_TOOLKIT", "false", Nvidia),
-        Ignored("NVIDIA_REBUILD_INITRD", "true", Nvidia),
-        Ignored("AMDGPU_DRIVER_SOURCE", "dkms", Amd),
-        Ignored("AMDGPU_DRIVER_RELEASE", "31.40", Amd),
-        Ignored("AMDGPU_ARTIFACT_PATH", "", Amd),
-        Ignored("AMDGPU_INSTALL_SMI", "true", Amd),
-        Ignored("AMDGPU_REBUILD_INITRD", "false", Amd),
         Unused("OSBUILDER_VERSION", "v0.400.3", "it tags CanvOS's osbuilder-tools image, and edgeforge writes the ISO itself without osbuilder"),
         Unused("AURORABOOT_VERSION", "v0.26.2", "it tags CanvOS's AuroraBoot image, and edgeforge writes the ISO itself without AuroraBoot"),
 
@@ -239,8 +265,8 @@ public static class BuildArgumentCatalog
 
     private static string KeyGeneration(string option) =>
         $"it is an option of Secure Boot key generation (CanvOS +uki-genkey), which is `edgeforge keys secureboot {option}`; the build reads the keys from secure-boot/";
-    private const string Nvidia = "NVIDIA driver pre-install";
-    private const string Amd = "AMD driver pre-install";
+    private const string NvidiaKey = "INSTALL_NVIDIA_GPU_DRIVERS";
+    private const string AmdKey = "INSTALL_AMD_GPU_DRIVERS";
 
     private static readonly Dictionary<string, BuildArgumentDefinition> ByKey = All.ToDictionary(d => d.Key, StringComparer.Ordinal);
 

@@ -93,6 +93,12 @@ public sealed record BuildSettings
 
     /// <summary><c>IS_UKI=true</c>: the Trusted Boot build and its settings; null for the standard build.</summary>
     public TrustedBootSettings? TrustedBoot { get; init; }
+
+    /// <summary><c>INSTALL_NVIDIA_GPU_DRIVERS=true</c>: the NVIDIA driver step and its settings; null otherwise.</summary>
+    public NvidiaDriverSettings? NvidiaDrivers { get; init; }
+
+    /// <summary><c>INSTALL_AMD_GPU_DRIVERS=true</c>: the AMD driver step and its settings; null otherwise.</summary>
+    public AmdGpuDriverSettings? AmdGpuDrivers { get; init; }
 }
 
 /// <summary>

@@ -103,6 +103,8 @@ public sealed partial class BuildSettingsResolver
             BaseImageMirror = BaseImageMirror(),
             SquashFsCompression = SquashFsCompression(),
             TrustedBoot = TrustedBoot(),
+            NvidiaDrivers = NvidiaDrivers(),
+            AmdGpuDrivers = AmdGpuDrivers(),
             SpectroPubRepo = Registry("SPECTRO_PUB_REPO"),
             SpectroLuetRepo = Registry("SPECTRO_LUET_REPO"),
             KairosBaseImageUrl = Registry("KAIROS_BASE_IMAGE_URL"),
@@ -308,19 +310,7 @@ public sealed partial class BuildSettingsResolver
             Warning("IS_UKI", providerRefusal, "build provider-images and build all refuse this combination");
         }
 
-        var nvidia = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);
-        var amd = Bool("INSTALL_AMD_GPU_DRIVERS", false);
-        if (nvidia && amd)
-        {
-            Error("INSTALL_AMD_GPU_DRIVERS", "INSTALL_NVIDIA_GPU_DRIVERS and INSTALL_AMD_GPU_DRIVERS are mutually exclusive",
-                "set one of them to false");
-        }
-        else if (nvidia || amd)
-        {
-            var key = nvidia ? "INSTALL_NVIDIA_GPU_DRIVERS" : "INSTALL_AMD_GPU_DRIVERS";
-            Error(key, "GPU driver pre-install is not supported by this version of edgeforge; the images would ship without drivers",
-                $"set {key}=false, or add the drivers with RUN lines in the Dockerfile");
-        }
+        CheckGpuDrivers(settings);
 
         if (settings.ImageRepo.Length > 0 && settings.ImageRegistry.Length > 0)
         {
@@ -332,6 +322,154 @@ public sealed partial class BuildSettingsResolver
                     "shorten CUSTOM_TAG");
             }
         }
+    }
+
+    /// <summary>
+    /// The GPU driver rules: CanvOS's mutual exclusion (its Earthfile fails the build), and what CanvOS would silently
+    /// skip — its GPU block runs only in the Ubuntu amd64 branch of base-image and its scripts only with apt — refused.
+    /// </summary>
+    private void CheckGpuDrivers(BuildSettings settings)
+    {
+        if (settings.NvidiaDrivers is not null && settings.AmdGpuDrivers is not null)
+        {
+            Error("INSTALL_AMD_GPU_DRIVERS", "INSTALL_NVIDIA_GPU_DRIVERS and INSTALL_AMD_GPU_DRIVERS are mutually exclusive (CanvOS fails the build)",
+                "set one of them to false: an image carries one vendor's driver");
+            return;
+        }
+
+        var key = settings.NvidiaDrivers is not null ? "INSTALL_NVIDIA_GPU_DRIVERS" : settings.AmdGpuDrivers is not null ? "INSTALL_AMD_GPU_DRIVERS" : null;
+        if (key is null)
+        {
+            return;
+        }
+
+        if (PackageFamilies.Of(settings.OsDistribution) != PackageFamily.Apt)
+        {
+            Error(key, $"GPU drivers are installed with apt (CanvOS's driver scripts support Ubuntu and Debian only), not on OS_DISTRIBUTION={settings.OsDistribution}",
+                $"use an ubuntu or debian image for GPU nodes, or set {key}=false");
+        }
+
+        if (settings.Arch != "amd64")
+        {
+            Error(key, $"GPU drivers are built for ARCH=amd64 only (CanvOS's base-image installs them in its amd64 branch; an {settings.Arch} image would ship without them)",
+                $"build the GPU image with ARCH=amd64, or set {key}=false");
+        }
+
+        if (settings.TrustedBoot is not null)
+        {
+            Warning(key, "the DKMS-built driver modules are not signed: with Secure Boot enforcing, the kernel of a Trusted Boot image will refuse to load them",
+                "CanvOS documents GPU nodes as standard (IS_UKI=false) images");
+        }
+
+        if (settings.NvidiaDrivers is { InstallImex: true, ImexInstalled: false } nvidia)
+        {
+            Warning("NVIDIA_INSTALL_IMEX", $"nvidia-imex is published from branch {NvidiaDriverSettings.FirstImexBranch} on, so branch {nvidia.Branch} is built without it (as CanvOS skips it)",
+                "set NVIDIA_INSTALL_IMEX=false, or choose a newer NVIDIA_DRIVER_BRANCH");
+        }
+    }
+
+    /// <summary>INSTALL_NVIDIA_GPU_DRIVERS and the NVIDIA_* keys; every key is checked even when the driver is not installed (a typo is a typo).</summary>
+    private NvidiaDriverSettings? NvidiaDrivers()
+    {
+        var enabled = Bool("INSTALL_NVIDIA_GPU_DRIVERS", false);
+        var branchText = Value("NVIDIA_DRIVER_BRANCH", "580");
+        if (!int.TryParse(branchText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var branch) || branch is < 100 or > 9999)
+        {
+            var release = DriverReleasePattern().Match(branchText);
+            Error("NVIDIA_DRIVER_BRANCH", $"'{branchText}' is not a driver branch",
+                release.Success ? $"write the branch, {release.Groups[1].Value}: apt installs the newest release of it" : "write the branch number, e.g. 580 (check: apt-cache search 'nvidia-headless-.*-server')");
+        }
+
+        var typeText = Value("NVIDIA_DRIVER_TYPE", "open");
+        var type = typeText switch
+        {
+            "open" => NvidiaDriverType.Open,
+            "proprietary" => NvidiaDriverType.Proprietary,
+            _ => (NvidiaDriverType?)null,
+        };
+        if (type is null)
+        {
+            // CanvOS's script takes anything but "open" as proprietary: a typo of "open" would install the closed modules.
+            Error("NVIDIA_DRIVER_TYPE", $"'{typeText}' is not a driver type", "write open (Turing and newer; required on Hopper and Blackwell) or proprietary (pre-Turing GPUs)");
+        }
+
+        var settings = new NvidiaDriverSettings(
+            branch,
+            type ?? NvidiaDriverType.Open,
+            Bool("NVIDIA_USE_CUDA_REPO", true),
+            RepositoryUrl("NVIDIA_CUDA_REPO_URL"),
+            Bool("NVIDIA_INSTALL_FABRICMANAGER", true),
+            Bool("NVIDIA_INSTALL_IMEX", true),
+            Bool("NVIDIA_INSTALL_CONTAINER_TOOLKIT", false),
+            RepositoryUrl("NVIDIA_CONTAINER_TOOLKIT_REPO_URL"),
+            Bool("NVIDIA_REBUILD_INITRD", true));
+        return enabled ? settings : null;
+    }
+
+    /// <summary>INSTALL_AMD_GPU_DRIVERS and the AMDGPU_* keys.</summary>
+    private AmdGpuDriverSettings? AmdGpuDrivers()
+    {
+        var enabled = Bool("INSTALL_AMD_GPU_DRIVERS", false);
+        var sourceText = Value("AMDGPU_DRIVER_SOURCE", "dkms");
+        var source = sourceText switch
+        {
+            "dkms" => AmdGpuDriverSource.Dkms,
+            "inbox" => AmdGpuDriverSource.Inbox,
+            _ => (AmdGpuDriverSource?)null,
+        };
+        if (source is null)
+        {
+            Error("AMDGPU_DRIVER_SOURCE", $"'{sourceText}' is not a driver source (CanvOS's script stops on it)",
+                "write dkms (AMD's amdgpu-dkms, built for the image's kernel) or inbox (the kernel's own amdgpu module)");
+        }
+
+        var release = Value("AMDGPU_DRIVER_RELEASE", "31.40");
+        if (!AmdGpuReleasePattern().IsMatch(release))
+        {
+            Error("AMDGPU_DRIVER_RELEASE", $"'{release}' is not an amdgpu-install release", "write the release segment of repo.radeon.com/amdgpu-install/<release>/, e.g. 31.40 or 7.2.1");
+        }
+
+        var artifact = Optional("AMDGPU_ARTIFACT_PATH");
+        if (artifact is not null && Path.IsPathRooted(artifact))
+        {
+            Error("AMDGPU_ARTIFACT_PATH", $"'{artifact}' is an absolute path; CanvOS copies the artifact from the build context",
+                "put the artifact inside the project (e.g. build/amdgpu-artifact-….tar.gz) and give its path relative to the project directory");
+        }
+
+        if (enabled && source == AmdGpuDriverSource.Inbox)
+        {
+            foreach (var dkmsOnly in new[] { "AMDGPU_ARTIFACT_PATH", "AMDGPU_DRIVER_RELEASE" })
+            {
+                if (_arguments.Get(dkmsOnly) is { Source: ArgumentSource.ArgFile or ArgumentSource.Environment or ArgumentSource.CommandLine, Value.Length: > 0 })
+                {
+                    Warning(dkmsOnly, "has no effect with AMDGPU_DRIVER_SOURCE=inbox: the in-tree amdgpu module is used and no AMD package is installed",
+                        "remove it, or set AMDGPU_DRIVER_SOURCE=dkms");
+                }
+            }
+        }
+
+        var settings = new AmdGpuDriverSettings(
+            source ?? AmdGpuDriverSource.Dkms,
+            release,
+            source == AmdGpuDriverSource.Dkms ? artifact : null,
+            Bool("AMDGPU_INSTALL_SMI", true),
+            Bool("AMDGPU_REBUILD_INITRD", false),
+            RepositoryUrl("AMDGPU_REPO_URL"),
+            RepositoryUrl("AMDGPU_ROCM_REPO_URL"));
+        return enabled ? settings : null;
+    }
+
+    /// <summary>A repository base URL key (its default is the vendor's own): http or https, without a trailing slash.</summary>
+    private string RepositoryUrl(string key)
+    {
+        var value = Value(key, BuildArgumentCatalog.Find(key)!.Default).TrimEnd('/');
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Host.Length == 0 || uri.Scheme is not ("http" or "https") ||
+            value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\'' or '"' or '#' or '$' or '`' or '\\'))
+        {
+            Error(key, $"'{value}' is not an http:// or https:// URL", $"give the base URL of the repository or of its mirror, e.g. {BuildArgumentCatalog.Find(key)!.Default}");
+        }
+
+        return value;
     }
 
     private string CustomTag()
@@ -690,6 +828,12 @@ public sealed partial class BuildSettingsResolver
 
     [GeneratedRegex(@"^(\*|\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?|\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?(:\d{1,5})?|\[?[0-9A-Fa-f:]+\]?(/\d{1,3})?)$")]
     private static partial Regex NoProxyEntryPattern();
+
+    [GeneratedRegex(@"^([1-9][0-9]{2,3})\.[0-9]+(\.[0-9]+)?$")]
+    private static partial Regex DriverReleasePattern();
+
+    [GeneratedRegex(@"^[0-9]{1,3}(\.[0-9]{1,3}){1,3}$")]
+    private static partial Regex AmdGpuReleasePattern();
 
     [GeneratedRegex(@"\{[^}]*\}")]
     private static partial Regex PlaceholderPattern();

@@ -240,6 +240,64 @@ public static partial class ProjectInputs
         return path;
     }
 
+    /// <summary>A prebuilt amdgpu artifact is modules and firmware, some hundreds of MiB; past this the check stops reading.</summary>
+    public const long MaxAmdGpuArtifactExpansion = 8L << 30;
+
+    /// <summary>
+    /// <c>AMDGPU_ARTIFACT_PATH</c> (CanvOS's <c>prebuild-amdgpu-artifact.sh</c> output, which its Earthfile COPYs from
+    /// the build context): a file inside the project, a gzip-compressed tar with an <c>amdgpu.ko</c> under
+    /// <c>lib/modules/&lt;kernel&gt;/updates/dkms/</c>. Which kernel it must be built for is known only from the image,
+    /// so the build checks that. Returns the full path, or null after an error.
+    /// </summary>
+    public static string? AmdGpuArtifact(InputFileReader inputs, string relativePath, (string File, int? Line) location, DiagnosticBag diagnostics)
+    {
+        const string key = "AMDGPU_ARTIFACT_PATH";
+        const string hint = "make it with CanvOS's scripts/prebuild-amdgpu-artifact.sh (AMDGPU_DRIVER_RELEASE and BASE_IMAGE as this build's), or unset AMDGPU_ARTIFACT_PATH to build amdgpu-dkms in the image";
+        var path = Path.Combine(inputs.ProjectDirectory, relativePath);
+        switch (inputs.ProbeFile(path, relativePath, diagnostics))
+        {
+            case InputFileState.Missing:
+                diagnostics.Error(location.File, $"'{relativePath}' does not exist", location.Line, key, hint);
+                return null;
+            case InputFileState.Refused:
+                return null;
+        }
+
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> magic = stackalloc byte[2];
+            if (file.Read(magic) < 2 || magic[0] != 0x1F || magic[1] != 0x8B)
+            {
+                diagnostics.Error(relativePath, "is not gzip-compressed (the prebuilt amdgpu artifact is a .tar.gz)", key: key, hint: hint);
+                return null;
+            }
+
+            file.Position = 0;
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            using var bounded = new ExpansionLimitStream(gzip, MaxAmdGpuArtifactExpansion, relativePath);
+            using var tar = new TarReader(bounded);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                if (AmdGpuModulePattern().IsMatch(entry.Name.TrimStart('.', '/')))
+                {
+                    return path;
+                }
+            }
+
+            diagnostics.Error(relativePath, "holds no lib/modules/<kernel>/updates/dkms/amdgpu.ko*: it is not a prebuilt amdgpu driver", key: key, hint: hint);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            diagnostics.Error(relativePath, "is not a valid gzip-compressed tar archive (" + e.Message.TrimEnd('.') + ")", key: key, hint: hint);
+            return null;
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^lib/modules/[^/]+/updates/dkms/(.+/)?amdgpu\.ko(\.[a-z]+)?$")]
+    private static partial System.Text.RegularExpressions.Regex AmdGpuModulePattern();
+
     /// <summary>A cluster definition is kilobytes to a few MiB of YAML and manifests; past this it is not one.</summary>
     public const long MaxClusterConfigExpansion = 1L << 30;
 

@@ -27,7 +27,8 @@ public sealed record EmbeddedInputs(
     IReadOnlyList<CertificateFile> Certificates,
     OverlayInputs Overlay,
     LuetAuthFile? LuetAuth,
-    string? TrustedBootCloudConfig = null);
+    string? TrustedBootCloudConfig = null,
+    string? AmdGpuArtifact = null);
 
 /// <summary>A rough disk need, with its parts, so a 58-image matrix does not discover a full disk at image 40.</summary>
 public sealed record DiskEstimate(long TotalBytes, IReadOnlyList<KeyValuePair<string, long>> Parts);

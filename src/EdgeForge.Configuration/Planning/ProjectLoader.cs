@@ -105,6 +105,9 @@ public static class ProjectLoader
             CheckTrustedBootKeys(directory, arguments.LocationOf("IS_UKI"), diagnostics);
         }
 
+        var amdGpuArtifact = settings?.AmdGpuDrivers?.ArtifactPath is { } artifactPath
+            ? ProjectInputs.AmdGpuArtifact(inputs, artifactPath, arguments.LocationOf("AMDGPU_ARTIFACT_PATH"), diagnostics)
+            : null;
         var sources = settings is null ? null : UpstreamSourceFormulas.Resolve(settings, arguments, diagnostics);
         if (diagnostics.HasErrors || settings is null || selected is null || sources is null || versions is null)
         {
@@ -112,7 +115,7 @@ public static class ProjectLoader
         }
 
         var images = selected.Select(version => ProviderImage(settings, version)).ToList();
-        var embedded = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth, trustedBootCloudConfig);
+        var embedded = new EmbeddedInputs(userData, edgeCustomConfig, clusterConfig, bundles, certificates, overlay, luetAuth, trustedBootCloudConfig, amdGpuArtifact);
         var buildDirectory = Path.Combine(directory, "build");
         var isoPath = Path.Combine(buildDirectory, settings.IsoName + ".iso");
         var plan = new BuildPlan
