@@ -1,3 +1,4 @@
+using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
@@ -55,19 +56,7 @@ public sealed class Arm64InstallerIsoFixture : IAsyncLifetime
             ARCH=arm64
 
             """);
-        await File.WriteAllTextAsync(Path.Combine(Project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
-        await File.WriteAllTextAsync(Path.Combine(Project, "user-data"), $"""
-            #cloud-config
-            stylus:
-              site:
-                paletteEndpoint: api.spectrocloud.com
-                edgeHostToken: "test-token"
-                projectName: Default
-                name: {SiteName}
-            install:
-              poweroff: true
-
-            """);
+        await CanvosProject.WriteSiteUserDataAsync(Project, SiteName);
         await File.WriteAllTextAsync(Path.Combine(Project, "Dockerfile"), $"""
             FROM scratch
             # {EdgeForge.Configuration.Dockerfiles.DockerfileParser.Marker}

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
@@ -262,19 +263,6 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
             BOOT_ASSETS=boot-assets
 
             """);
-        await File.WriteAllTextAsync(Path.Combine(Project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
-        await File.WriteAllTextAsync(Path.Combine(Project, "user-data"), $"""
-            #cloud-config
-            # {UserDataLine}
-            stylus:
-              site:
-                paletteEndpoint: api.spectrocloud.com
-                edgeHostToken: "test-token"
-                projectName: Default
-                name: edgeforge-dracut-live-site
-            install:
-              poweroff: true
-
-            """);
+        await CanvosProject.WriteSiteUserDataAsync(Project, "edgeforge-dracut-live-site", UserDataLine);
     }
 }

@@ -1,4 +1,5 @@
 using EdgeForge.Cli;
+using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
@@ -89,19 +90,7 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
             CLUSTERCONFIG=spc.tgz
 
             """);
-        await File.WriteAllTextAsync(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
-        await File.WriteAllTextAsync(Path.Combine(project, "user-data"), $"""
-            #cloud-config
-            stylus:
-              site:
-                paletteEndpoint: api.spectrocloud.com
-                edgeHostToken: "test-token"
-                projectName: Default
-                name: {SiteName}
-            install:
-              poweroff: true
-
-            """);
+        await CanvosProject.WriteSiteUserDataAsync(project, SiteName);
         await File.WriteAllTextAsync(Path.Combine(project, ".edge-custom-config.yaml"), "content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"\"\n");
 
         // A real (small) zstd content bundle and cluster definition archive.

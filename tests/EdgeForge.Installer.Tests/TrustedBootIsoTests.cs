@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Installer.Tests;
@@ -50,19 +51,7 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
             CMDLINE=stylus.registration edgeforge.test=1
 
             """);
-        await File.WriteAllTextAsync(Path.Combine(Project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
-        await File.WriteAllTextAsync(Path.Combine(Project, "user-data"), """
-            #cloud-config
-            stylus:
-              site:
-                paletteEndpoint: api.spectrocloud.com
-                edgeHostToken: "test-token"
-                projectName: Default
-                name: edgeforge-uki-site
-            install:
-              poweroff: true
-
-            """);
+        await CanvosProject.WriteSiteUserDataAsync(Project, "edgeforge-uki-site");
         await File.WriteAllTextAsync(Path.Combine(Project, ".edge-custom-config.yaml"), "content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"\"\n");
         Directory.CreateDirectory(Path.Combine(Project, "cloudconfigs"));
         await File.WriteAllTextAsync(Path.Combine(Project, "cloudconfigs", "80_stylus_uki.yaml"), TrustedBootCloudConfig);

@@ -12,6 +12,27 @@ public static class CanvosProject
     public const string OverlayMarker = "overlay/files fixture";
     public const string IsoOverlayMarker = "overlay/files-iso fixture";
 
+    /// <summary>
+    /// User data of a site that registers with Palette and powers off after installing (what the installer tests boot):
+    /// <c>k8s_version.json</c> for k3s 1.30.1 beside it. <paramref name="comment"/>, when given, is a comment line after
+    /// <c>#cloud-config</c> (a marker a test looks for in the built ISO).
+    /// </summary>
+    public static async Task WriteSiteUserDataAsync(string project, string siteName, string? comment = null)
+    {
+        await File.WriteAllTextAsync(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
+        await File.WriteAllTextAsync(Path.Combine(project, "user-data"), "#cloud-config\n" + (comment is null ? "" : $"# {comment}\n") + $"""
+            stylus:
+              site:
+                paletteEndpoint: api.spectrocloud.com
+                edgeHostToken: "test-token"
+                projectName: Default
+                name: {siteName}
+            install:
+              poweroff: true
+
+            """);
+    }
+
     public static void Write(string project, string imageRegistry, string isoName = "palette-edge-installer", string extraArg = "")
     {
         Directory.CreateDirectory(project);
