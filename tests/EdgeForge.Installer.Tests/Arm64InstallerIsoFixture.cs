@@ -1,5 +1,5 @@
-using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
+using EdgeForge.Testing.Upstreams;
 
 namespace EdgeForge.Installer.Tests;
 

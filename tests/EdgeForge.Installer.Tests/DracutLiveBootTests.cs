@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using EdgeForge.Testing.Upstreams;
 using EdgeForge.Testing;
+using EdgeForge.Testing.Upstreams;
 
 namespace EdgeForge.Installer.Tests;
 
