@@ -24,17 +24,12 @@ public sealed class CisHardeningProviderImageTests(DebianBaseFixture fixture)
             RUN apt-get update && apt-get install -y --no-install-recommends openssh-server sudo rsyslog && rm -rf /var/lib/apt/lists/*
 
             """);
-        var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
-            ?? throw new InvalidOperationException("the test project is invalid");
-        var log = new EventLog();
+        var (plan, _) = DebianBaseFixture.Load(project);
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = await fixture.BuildProviderImagesAsync(plan);
 
-        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(2);
-        var bundle = fixture.Work.Combine("cis-unpacked");
-        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
-        var root = Path.Combine(bundle, "rootfs");
+        var root = await fixture.UnpackAsync(project, report, "cis-unpacked");
 
         // The report: every control, in order, applied (none of them is inapplicable to an image with sshd).
         var text = File.ReadAllText(Path.Combine(root, CisHardening.ReportPath));
@@ -103,8 +98,7 @@ public sealed class CisHardeningProviderImageTests(DebianBaseFixture fixture)
         new FileInfo(Path.Combine(root, "var/lib/aide/aide.db")).Length.ShouldBeGreaterThan(0);
 
         // Nothing changed: the hardening layer comes from the cache.
-        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
-        again.Succeeded.ShouldBeTrue();
+        var again = await fixture.BuildProviderImagesAsync(plan);
         again.RunsExecuted.ShouldBe(0);
     }
 }

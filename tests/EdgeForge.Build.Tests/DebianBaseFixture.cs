@@ -1,3 +1,6 @@
+using EdgeForge.Build.Pipeline;
+using EdgeForge.Configuration.Diagnostics;
+using EdgeForge.Configuration.Planning;
 using EdgeForge.Testing;
 
 namespace EdgeForge.Build.Tests;
@@ -39,6 +42,31 @@ public sealed class DebianBaseFixture : IAsyncLifetime
             """ + extraArg);
         File.WriteAllText(Path.Combine(project, "k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
         return project;
+    }
+
+    /// <summary>Loads <paramref name="project"/> (it must be valid: the errors are the message when not) and its diagnostics.</summary>
+    public static (BuildPlan Plan, DiagnosticBag Diagnostics) Load(string project)
+    {
+        var loaded = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null });
+        return (loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Errors.Select(e => e.Message))),
+            loaded.Diagnostics);
+    }
+
+    /// <summary>Builds the plan's provider images on the fixture base and checks they succeeded (the build's events are the message when not).</summary>
+    public async Task<ProviderImageBuildReport> BuildProviderImagesAsync(BuildPlan plan, EventLog? log = null)
+    {
+        log ??= new EventLog();
+        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = Debian.Client, Blobs = Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
+        return report;
+    }
+
+    /// <summary>umoci's unpacking of the project's first provider image (from its OCI layout) under <paramref name="name"/>; returns the root filesystem.</summary>
+    public async Task<string> UnpackAsync(string project, ProviderImageBuildReport report, string name)
+    {
+        var bundle = Work.Combine(name);
+        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
+        return Path.Combine(bundle, "rootfs");
     }
 
     public async Task DisposeAsync()

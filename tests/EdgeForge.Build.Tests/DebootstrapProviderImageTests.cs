@@ -21,17 +21,13 @@ public sealed class DebootstrapProviderImageTests(DebianBaseFixture fixture)
             RUN apt-get update && apt-get install -y --no-install-recommends wireguard-tools && rm -rf /var/lib/apt/lists/*
 
             """);
-        var plan = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null }).Plan
-            ?? throw new InvalidOperationException("the test project is invalid");
-        var log = new EventLog();
+        var (plan, _) = DebianBaseFixture.Load(project);
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = await fixture.BuildProviderImagesAsync(plan);
 
-        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
-        var bundle = fixture.Work.Combine("wireguard-unpacked");
-        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
-        File.Exists(Path.Combine(bundle, "rootfs", "usr/bin/wg")).ShouldBeTrue("wireguard-tools' /usr/bin/wg is missing from the image");
-        Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs", "var/lib/apt/lists")).ShouldBeEmpty();
+        var root = await fixture.UnpackAsync(project, report, "wireguard-unpacked");
+        File.Exists(Path.Combine(root, "usr/bin/wg")).ShouldBeTrue("wireguard-tools' /usr/bin/wg is missing from the image");
+        Directory.EnumerateFileSystemEntries(Path.Combine(root, "var/lib/apt/lists")).ShouldBeEmpty();
     }
 }

@@ -136,23 +136,19 @@ public sealed class GpuDriverProviderImageTests(DebianBaseFixture fixture)
             RUN rm -f /etc/apt/sources.list.d/* && echo "deb [signed-by=/usr/share/keyrings/edgeforge-fixture-archive.asc] {mirror.Address}/debian bookworm main" > /etc/apt/sources.list && apt-get update && apt-get install -y linux-image-{Kernel} dracut && rm -rf /var/lib/apt/lists/*
 
             """);
-        var loaded = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null });
-        var plan = loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Errors.Select(e => e.Message)));
+        var (plan, _) = DebianBaseFixture.Load(project);
         var log = new EventLog();
         var started = DateTime.UtcNow;
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = await fixture.BuildProviderImagesAsync(plan, log);
 
-        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         // The driver step is a step of its own inside common-layers, and the script's output is its messages.
         var events = log.ToString().Split('\n');
         var step = arg.Contains("NVIDIA", StringComparison.Ordinal) ? "common-layers/nvidia-gpu-drivers" : "common-layers/amd-gpu-drivers";
         events.ShouldContain($"{step} Finished ");
         events.ShouldContain(e => e.StartsWith($"{step} Message ", StringComparison.Ordinal) && e.Contains($"image kernel {Kernel}", StringComparison.Ordinal), log.ToString());
         Console.WriteLine($"{name}: provider image built in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
-        var bundle = fixture.Work.Combine(name + "-unpacked");
-        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
-        return Path.Combine(bundle, "rootfs");
+        return await fixture.UnpackAsync(project, report, name + "-unpacked");
     }
 
     /// <summary>An artifact as CanvOS's prebuild-amdgpu-artifact.sh tars it (paths from /): the DKMS modules, firmware, the drop-ins.</summary>

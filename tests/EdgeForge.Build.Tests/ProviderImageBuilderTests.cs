@@ -95,7 +95,7 @@ public sealed class ProviderImageBuilderTests
 }
 
 /// <summary>The events of a build, kept for failure messages.</summary>
-internal sealed class EventLog : IBuildObserver
+public sealed class EventLog : IBuildObserver
 {
     private readonly List<string> _lines = [];
 

@@ -19,20 +19,15 @@ public sealed class TwoNodeProviderImageTests(DebianBaseFixture fixture)
     {
         await using var kine = new StaticFileServer(new Dictionary<string, string> { ["/kine/v0.15.0/kine-amd64"] = BusyboxRootfs.Binary });
         var project = fixture.Project("two-node", $"TWO_NODE=true\nKINE_SOURCE={kine.Address}/kine/v{"{version}"}/kine-{"{arch}"}\n");
-        var loaded = ProjectLoader.Load(project, new ProjectOptions { Environment = _ => null });
-        var plan = loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Errors.Select(e => e.Message)));
+        var (plan, diagnostics) = DebianBaseFixture.Load(project);
         // CanvOS's tag warning stays: nothing in CUSTOM_TAG says the image is two-node.
-        loaded.Diagnostics.Warnings.ShouldContain(w => w.Key == "TWO_NODE" && w.Message.Contains("single-node", StringComparison.Ordinal));
-        var log = new EventLog();
+        diagnostics.Warnings.ShouldContain(w => w.Key == "TWO_NODE" && w.Message.Contains("single-node", StringComparison.Ordinal));
 
-        var report = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = log }, BuildTarget.ProviderImages)).ProviderImages!;
+        var report = await fixture.BuildProviderImagesAsync(plan);
 
-        report.Succeeded.ShouldBeTrue(log.ToString() + string.Join("\n", report.Images.Select(i => i.Error)));
         report.RunsExecuted.ShouldBe(1);
         kine.Requests.ShouldBe(["/kine/v0.15.0/kine-amd64"]);
-        var bundle = fixture.Work.Combine("two-node-unpacked");
-        await ExternalTool.RunAsync("umoci", "unpack", "--image", $"{Path.Combine(project, "build", "images")}:{report.Images[0].Tag}", bundle);
-        var root = Path.Combine(bundle, "rootfs");
+        var root = await fixture.UnpackAsync(project, report, "two-node-unpacked");
 
         // dpkg (not our reader) says PostgreSQL is installed; the server binary is there.
         var status = await ExternalTool.RunAsync("dpkg-query", "--admindir", Path.Combine(root, "var/lib/dpkg"), "-W", "-f", "${Package} ${db:Status-Status}\n", "postgresql", "iputils-ping");
@@ -57,8 +52,7 @@ public sealed class TwoNodeProviderImageTests(DebianBaseFixture fixture)
         File.GetUnixFileMode(installed).ShouldBe((UnixFileMode)0x1ED);
 
         // Nothing changed: every layer from the cache, kine not fetched again.
-        var again = (await EdgeBuild.RunAsync(plan, new EdgeBuildOptions { Registry = fixture.Debian.Client, Blobs = fixture.Debian.Blobs, Observer = new EventLog() }, BuildTarget.ProviderImages)).ProviderImages!;
-        again.Succeeded.ShouldBeTrue();
+        var again = await fixture.BuildProviderImagesAsync(plan);
         again.RunsExecuted.ShouldBe(0);
         again.Images[0].Digest.ShouldBe(report.Images[0].Digest);
         kine.Requests.Count.ShouldBe(1);
