@@ -154,7 +154,7 @@ public static class CisHardening
         }
 
         var script = new StringBuilder();
-        script.Append(Prologue);
+        script.Append(Prologue).Append(OfflineSystemd.Functions).Append('\n');
         foreach (var control in Controls)
         {
             script.Append($"status=applied\necho {Quote($"edgeforge-cis: {control.Section} {control.Title}")} >&2\n");
@@ -259,8 +259,7 @@ public static class CisHardening
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>
-    /// Shell helpers. Services are enabled, disabled and masked as systemctl does offline — the <c>[Install]</c> links
-    /// and <c>/dev/null</c> masks in /etc/systemd/system — because the sandbox has no systemd for systemctl to detect.
+    /// Shell helpers: the report's two lists, package state, CanvOS's config-line edit; units are handled by <see cref="OfflineSystemd"/>.
     /// </summary>
     private const string Prologue = """
         set -eu
@@ -272,22 +271,6 @@ public static class CisHardening
         record() { printf 'control\t%s\t%s\t%s\n' "$1" "$2" "$3" >> "$report.controls"; }
         governed() { printf '%s\n' "$1" >> "$report.files"; }
         installed() { [ "$(dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]; }
-        unit_path() {
-          for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
-            if [ -f "$d/$1" ]; then echo "$d/$1"; return 0; fi
-          done
-          return 1
-        }
-        enable_unit() {
-          path=$(unit_path "$1") || { echo "edgeforge-cis: unit $1 not found" >&2; return 1; }
-          for target in $(sed -n 's/^WantedBy=//p' "$path"); do
-            mkdir -p "/etc/systemd/system/$target.wants"
-            ln -sf "$path" "/etc/systemd/system/$target.wants/$1"
-          done
-          for alias in $(sed -n 's/^Alias=//p' "$path"); do ln -sf "$path" "/etc/systemd/system/$alias"; done
-        }
-        disable_unit() { find /etc/systemd/system -path "*.wants/$1" -delete; }
-        mask_unit() { mkdir -p /etc/systemd/system; disable_unit "$1"; ln -sf /dev/null "/etc/systemd/system/$1"; }
         # CanvOS's update_config_files: the active lines of a key commented out, the new line appended.
         set_line() {
           [ -f "$3" ] || { echo "edgeforge-cis: $3 not found" >&2; return 1; }
@@ -356,7 +339,7 @@ public static class CisHardening
             new("1.3.1.2", "Ensure AppArmor is enabled (its service at boot)", "enable_unit apparmor.service", "/etc/systemd/system/sysinit.target.wants/apparmor.service"),
             new("6.3.1.2", "Ensure auditd service is enabled and active", "enable_unit auditd.service", "/etc/systemd/system/multi-user.target.wants/auditd.service"),
             new("-", "rsyslog enabled where installed (CanvOS)",
-                "if [ -n \"$(unit_path rsyslog.service || true)\" ]; then enable_unit rsyslog.service; else status='not-applicable: rsyslog is not installed'; fi"),
+                "if [ -n \"$(unit_file rsyslog.service || true)\" ]; then enable_unit rsyslog.service; else status='not-applicable: rsyslog is not installed'; fi"),
             new("5.2.2", "Ensure sudo commands use pty; 5.2.3 sudo log file; 5.2.4 password for privilege escalation",
                 """
                 mkdir -p /etc/sudoers.d

@@ -249,16 +249,14 @@ public static class GpuDrivers
         "ln -sf \"$smi_bin\" /usr/bin/amd-smi",
         "smi=yes");
 
-    /// <summary>Shell helpers both scripts use: messages, failing with a reason, apt's downloader, offers, offline unit enabling, source re-pointing.</summary>
-    private static string Prelude(string name) => $$"""
+    /// <summary>Shell helpers both scripts use: offline unit enabling (<see cref="OfflineSystemd"/>), messages, failing with a reason, apt's downloader, offers, source re-pointing.</summary>
+    private static string Prelude(string name) => OfflineSystemd.Functions + "\n" + $$"""
         set -eu
         export DEBIAN_FRONTEND=noninteractive
         say() { echo "[edgeforge {{name}}] $*"; }
         fail() { echo "[edgeforge {{name}}] error: $*" >&2; exit 1; }
         offered() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
         fetch() { [ -x /usr/lib/apt/apt-helper ] || fail "the image has no /usr/lib/apt/apt-helper to download $1"; /usr/lib/apt/apt-helper download-file "$1" "$2" || fail "could not download $1: is $3 right, and reachable from the build?"; }
-        unit_file() { for dir in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do if [ -f "$dir/$1" ]; then echo "$dir/$1"; return 0; fi; done; return 1; }
-        enable_unit() { file=$(unit_file "$1") || fail "no unit $1 was installed"; targets=$(sed -n 's/^WantedBy=//p' "$file" | tr ' ' '\n' | grep . || true); [ -n "$targets" ] || fail "$1 names no WantedBy= target"; for target in $targets; do mkdir -p "/etc/systemd/system/$target.wants"; ln -sf "$file" "/etc/systemd/system/$target.wants/$1"; done; }
         repoint() { lists=$(dpkg -L "$1" | grep -E '^/etc/apt/sources\.list\.d/[^/]+\.(list|sources)$' || true); [ -n "$lists" ] || fail "$1 installed no apt source"; for list in $lists; do sed -i "$2" "$list"; grep -q -F "$3" "$list" || fail "$list does not name $3 after re-pointing"; done; }
         dkms_modules() { dkms status 2>/dev/null | sed -n "s/^\($1[^,/: ]*\)[,/] *\([^,: ]*\).*/\1 \2/p" | sort -u; }
         """;

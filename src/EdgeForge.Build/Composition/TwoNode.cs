@@ -28,7 +28,7 @@ public static class TwoNode
     /// disable. zypper: the distribution's PostgreSQL (16 when offered), ordering on <c>postgresql.service</c>, which is
     /// the unit openSUSE ships (CanvOS's sed names Debian's template unit, which openSUSE does not have).
     /// </summary>
-    public static string PostgresCommand(PackageFamily family, string arch) => family switch
+    public static string PostgresCommand(PackageFamily family, string arch) => OfflineSystemd.Functions + "\n" + family switch
     {
         PackageFamily.Apt => string.Join(" && ",
             "export DEBIAN_FRONTEND=noninteractive",
@@ -62,11 +62,8 @@ public static class TwoNode
     private static string Ordering(string unit) =>
         $"sed -i 's/After=network.target/After=network-online.target/' {unit} && grep -q '^After=.*network-online.target' {unit}";
 
-    /// <summary>
-    /// <c>systemctl disable postgresql</c> done as systemctl does it offline: the unit's links in the <c>.wants</c>
-    /// directories go (systemctl needs a running or detectable offline systemd, which the sandbox is not).
-    /// </summary>
-    private const string Disable = "find /etc/systemd/system -path '*.wants/postgresql.service' -delete";
+    /// <summary><c>systemctl disable postgresql</c>, done as systemctl does it offline (<see cref="OfflineSystemd"/>).</summary>
+    private const string Disable = "disable_unit postgresql.service";
 
     private static string Triplet(string arch) => arch == "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
 
