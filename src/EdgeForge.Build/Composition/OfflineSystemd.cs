@@ -9,13 +9,14 @@ namespace EdgeForge.Build.Composition;
 internal static class OfflineSystemd
 {
     /// <summary>
-    /// <c>unit_file NAME</c> prints where the unit is installed (or fails); <c>enable_unit NAME</c> links it into each
+    /// <c>unit_file NAME</c> prints where the unit is installed (or fails), <c>/lib</c> before <c>/usr/lib</c> as the
+    /// systemctl of Debian 12 and Ubuntu 22.04 names it in its links; <c>enable_unit NAME</c> links it into each
     /// <c>WantedBy=</c> target's <c>.wants</c> and under each <c>Alias=</c>, failing for a unit that is not installed or
     /// names no target; <c>disable_unit NAME</c> removes its <c>.wants</c> links; <c>mask_unit NAME</c> disables it and
     /// links it to /dev/null (also a unit that is not installed, as systemctl does).
     /// </summary>
     public const string Functions = """
-        unit_file() { for dir in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do if [ -f "$dir/$1" ]; then echo "$dir/$1"; return 0; fi; done; return 1; }
+        unit_file() { for dir in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do if [ -f "$dir/$1" ]; then echo "$dir/$1"; return 0; fi; done; return 1; }
         enable_unit() {
           unit=$(unit_file "$1") || { echo "edgeforge: no unit $1 is installed" >&2; return 1; }
           targets=$(sed -n 's/^WantedBy=//p' "$unit" | tr ' ' '\n' | grep . || true)
