@@ -107,13 +107,17 @@ public sealed class ForeignArchitectureTests : IDisposable
         problem.ShouldContain("qemu-user-static");
     }
 
-    [Fact]
-    public async Task A_build_with_arm64_run_steps_fails_before_any_pull_naming_the_emulator()
+    /// <summary>A Dockerfile RUN, or an option whose step runs in the image (no RUN line then).</summary>
+    [Theory]
+    [InlineData("", "RUN echo arm64 > /etc/arch\n")]
+    [InlineData("CIS_HARDENING=true\n", "")]
+    [InlineData("TWO_NODE=true\nCUSTOM_TAG=two-node\n", "")]
+    public async Task A_build_with_arm64_run_steps_fails_before_any_pull_naming_the_emulator(string arg, string run)
     {
         using var project = new TestDirectory("edgeforge-arm64-run-");
-        File.WriteAllText(project.Combine(".arg"), "IMAGE_REGISTRY=127.0.0.1:9/edge\nBASE_IMAGE=127.0.0.1:9/base/never-pulled:1\nK8S_DISTRIBUTION=k3s\nK8S_VERSION=1.30.1\nARCH=arm64\n");
+        File.WriteAllText(project.Combine(".arg"), "IMAGE_REGISTRY=127.0.0.1:9/edge\nBASE_IMAGE=127.0.0.1:9/base/never-pulled:1\nK8S_DISTRIBUTION=k3s\nK8S_VERSION=1.30.1\nARCH=arm64\n" + arg);
         File.WriteAllText(project.Combine("k8s_version.json"), "{\"k3s\": [\"1.30.1\"]}\n");
-        File.WriteAllText(project.Combine("Dockerfile"), $"FROM scratch\n# {EdgeForge.Configuration.Dockerfiles.DockerfileParser.Marker}\nRUN echo arm64 > /etc/arch\n");
+        File.WriteAllText(project.Combine("Dockerfile"), $"FROM scratch\n# {EdgeForge.Configuration.Dockerfiles.DockerfileParser.Marker}\n{run}");
         var loaded = ProjectLoader.Load(project.Path, new ProjectOptions { Environment = _ => null });
         var plan = loaded.Plan ?? throw new InvalidOperationException("the test project is invalid: " + string.Join("; ", loaded.Diagnostics.Items.Select(d => d.ToString())));
         using var client = new RegistryClient();

@@ -63,7 +63,7 @@ public static class EdgeBuild
         {
             new("resolve-sources", "resolve upstream sources and values", [], SourceSteps.ResolveAsync),
             new("pin-upstreams", "pull and pin every upstream image to a digest", ["resolve-sources"], SourceSteps.PinAsync),
-            new("common-layers", "base + CA certificates + Dockerfile customisations (+ UPDATE_KERNEL, GPU drivers)", ["pin-upstreams"], CommonLayersAsync),
+            new("common-layers", "base + CA certificates + Dockerfile customisations (+ UPDATE_KERNEL, GPU drivers, CIS hardening)", ["pin-upstreams"], CommonLayersAsync),
         };
         if (provider)
         {

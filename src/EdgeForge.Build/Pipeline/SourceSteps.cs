@@ -155,12 +155,17 @@ internal static class SourceSteps
     }
 
     /// <summary>
-    /// Whether the common layers run commands in the image (the Dockerfile's RUN lines, the trust store update for
-    /// certs/, UPDATE_KERNEL) — checked before any pull, though a cached layer may spare the run itself.
+    /// Whether the build runs commands in the image (the Dockerfile's RUN lines, the trust store update for certs/,
+    /// UPDATE_KERNEL, CIS_HARDENING, the GPU drivers, TWO_NODE's PostgreSQL) — checked before any pull, though a cached
+    /// layer may spare the run itself.
     /// </summary>
-    private static bool RunsInSandbox(BuildContext context) =>
-        context.Plan.Customisations.Instructions.Any(i => i is EdgeForge.Configuration.Dockerfiles.RunInstruction) ||
-        context.Plan.Inputs.Certificates.Count > 0 || context.Plan.Settings.UpdateKernel;
+    private static bool RunsInSandbox(BuildContext context)
+    {
+        var settings = context.Plan.Settings;
+        return context.Plan.Customisations.Instructions.Any(i => i is EdgeForge.Configuration.Dockerfiles.RunInstruction) ||
+            context.Plan.Inputs.Certificates.Count > 0 || settings.UpdateKernel || settings.CisHardening ||
+            settings.NvidiaDrivers is not null || settings.AmdGpuDrivers is not null || settings.TwoNode;
+    }
 
     private static IEnumerable<UpstreamImage> Needed(BuildContext context)
     {
