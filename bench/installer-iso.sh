@@ -10,7 +10,8 @@
 # Measured: wall time (sum over the pipeline's steps), peak memory (max RSS from /usr/bin/time; the maximum over the
 # pipeline's steps), peak disk (`du -sb` every 0.2 s: edgeforge's build/, cache and TMPDIR; the pipeline's work
 # directory). Prints a table and the ratios edgeforge/AuroraBoot.
-# Environment: BENCH_REGISTRY_PORT (default: a free port).
+# Environment: BENCH_REGISTRY_PORT (default: a free port); BENCH_SIDES (default "ab-gzip ef-gzip ab-zstd ef-zstd": which
+# of the four runs to make, in that order).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -18,9 +19,9 @@ bash scripts/install-packages.sh >/dev/null
 work=$(mktemp -d /tmp/edgeforge-bench-installer-iso.XXXXXX)
 # A registry of the benchmark's own, in its work directory, on a free port unless BENCH_REGISTRY_PORT names one.
 export EDGEFORGE_REGISTRY_STATE="$work/registry"
-sampler=""
+samplers=()
 cleanup() {
-  [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
+  local p; for p in "${samplers[@]}"; do kill "$p" 2>/dev/null || true; done
   bash scripts/local-registry.sh stop
   rm -rf "$work"
 }
@@ -62,6 +63,9 @@ image_files=$(find "$os" | wc -l)
 echo "root filesystem: $((image_bytes / 1000000)) MB, $image_files entries"
 ./edgeforge image import "$os" "docker://$registry/bench/installer:1" >/dev/null
 rm -rf "$os"
+# The stylus framework and provider images the build pins, as fixture upstreams under their real names behind a
+# registries.conf mirror (no internet here), as the quick start does.
+conf=$(dotnet run --project tests/EdgeForge.FixtureUpstreams -c Release -- "$registry" "$work/upstreams" 1.27.2 | tail -1)
 
 echo "== GRUB boot assets (BOOT_ASSETS layout)"
 assets="$work/boot-assets"
@@ -86,7 +90,6 @@ K8S_DISTRIBUTION=k3s
 K8S_VERSION=1.27.2
 ISO_NAME=bench-installer
 ARCH=amd64
-PE_VERSION=v4.4.12
 CUSTOM_TAG=bench
 BUNDLE_K8S_AND_AGENT_PROVIDER=false
 ARG
@@ -114,7 +117,8 @@ PY
 )
 echo "${#layers[@]} layer(s)"
 
-# Peak disk: `du -sb` of the given directories every 0.2 s, the maximum written to FILE.
+# Peak disk: `du -sb` of the given directories every 0.2 s, the maximum written to FILE; several samplers may run.
+samplers=()
 start_sampler() {  # FILE DIR…
   local out=$1; shift
   echo 0 > "$out"
@@ -123,9 +127,9 @@ start_sampler() {  # FILE DIR…
      if [ "$s" -gt "$max" ]; then max=$s; echo "$max" > "$out"; fi
      sleep 0.2
    done) &
-  sampler=$!
+  samplers+=($!)
 }
-stop_sampler() { kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=""; }
+stop_sampler() { local p; for p in "${samplers[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; samplers=(); }
 
 # step LABEL COMMAND…: runs under /usr/bin/time, appends "seconds kilobytes" to $steps.
 step() {
@@ -135,21 +139,25 @@ step() {
   printf '    %-22s %s\n' "$label" "$(tail -1 "$work/time.out" | awk '{ printf "%6.2f s %7.0f MB", $1, $2 / 1024 }')"
 }
 
-declare -A wall rss disk
+declare -A wall rss disk cachedisk iso
 run_edgeforge() {  # COMP
   local comp=$1 cache="$work/ef-cache-$1" tmp="$work/ef-tmp-$1"
   mkdir -p "$cache" "$tmp"
   rm -rf "$project/build"; mkdir -p "$project/build"
   ./edgeforge --help >/dev/null
   sync
-  start_sampler "$work/disk-ef-$comp" "$project/build" "$cache" "$tmp"
+  # Scratch (build/ and TMPDIR: everything the build writes but the cache) and the cache, sampled apart.
+  start_sampler "$work/disk-ef-$comp" "$project/build" "$tmp"
+  start_sampler "$work/cache-ef-$comp" "$cache"
   steps="$work/steps-ef-$comp"; : > "$steps"
   step "edgeforge build iso" env TMPDIR="$tmp" ./edgeforge build iso "$project" --boot-assets "$assets" --cache-dir "$cache" \
-    --build-arg "SQUASHFS_COMPRESSION=$2"
+    --registries-conf "$conf" --build-arg "SQUASHFS_COMPRESSION=$2"
   stop_sampler
   wall[ef-$comp]=$(awk '{ print $1 }' "$steps"); rss[ef-$comp]=$(awk '{ print $2 }' "$steps")
-  disk[ef-$comp]=$(cat "$work/disk-ef-$comp")
-  ls -l "$project/build/"*.iso | awk '{ print "    ISO " $5 " bytes" }'
+  disk[ef-$comp]=$(cat "$work/disk-ef-$comp"); cachedisk[ef-$comp]=$(cat "$work/cache-ef-$comp")
+  iso[ef-$comp]=$(stat -c %s "$project/build/"*.iso)
+  echo "    ISO ${iso[ef-$comp]} bytes, peak scratch ${disk[ef-$comp]} bytes, peak cache ${cachedisk[ef-$comp]} bytes"
+  [ -z "${BENCH_LOG_DIR:-}" ] || cp "$work/step.log" "$BENCH_LOG_DIR/edgeforge-$comp.log"
   rm -rf "$project/build" "$cache" "$tmp"
 }
 
@@ -198,29 +206,40 @@ EOF"
   wall[ab-$comp]=$(awk '{ t += $1 } END { printf "%.2f", t }' "$steps")
   rss[ab-$comp]=$(awk '$2 > m { m = $2 } END { print m }' "$steps")
   disk[ab-$comp]=$(cat "$work/disk-ab-$comp")
-  echo "    ISO $(stat -c %s "$b/out.iso") bytes"
+  iso[ab-$comp]=$(stat -c %s "$b/out.iso"); cachedisk[ab-$comp]=0
+  echo "    ISO ${iso[ab-$comp]} bytes"
   rm -rf "$b"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # gzip first (AuroraBoot's default), then zstd:3 (edgeforge's default); the pipeline first, then edgeforge.
-echo "== AuroraBoot pipeline, gzip";   run_auroraboot gzip -comp gzip
-echo "== edgeforge build iso, gzip";   run_edgeforge gzip gzip
-echo "== AuroraBoot pipeline, zstd:3"; run_auroraboot zstd -comp zstd -Xcompression-level 3
-echo "== edgeforge build iso, zstd:3"; run_edgeforge zstd zstd:3
+sides=${BENCH_SIDES:-ab-gzip ef-gzip ab-zstd ef-zstd}
+for side in $sides; do
+  case $side in
+    ab-gzip) echo "== AuroraBoot pipeline, gzip";   run_auroraboot gzip -comp gzip ;;
+    ef-gzip) echo "== edgeforge build iso, gzip";   run_edgeforge gzip gzip ;;
+    ab-zstd) echo "== AuroraBoot pipeline, zstd:3"; run_auroraboot zstd -comp zstd -Xcompression-level 3 ;;
+    ef-zstd) echo "== edgeforge build iso, zstd:3"; run_edgeforge zstd zstd:3 ;;
+    *) echo "installer-iso.sh: unknown BENCH_SIDES entry $side" >&2; exit 2 ;;
+  esac
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
 echo "installer ISO from a $((image_bytes / 1000000)) MB image ($image_files entries); $(nproc) processors; load average $load_before before, $load_after after"
-printf '%-24s %10s %12s %12s\n' "" "wall (s)" "peak disk MB" "peak RSS MB"
-for comp in gzip zstd; do
-  for side in ab ef; do
-    name=$([ $side = ab ] && echo "AuroraBoot pipeline" || echo "edgeforge build iso")
-    printf '%-24s %10s %12d %12d\n' "$name $comp" "${wall[$side-$comp]}" $((disk[$side-$comp] / 1000000)) $((rss[$side-$comp] / 1024))
-  done
+printf '%-28s %9s %13s %13s %12s %12s\n' "" "wall (s)" "scratch MB" "cache MB" "peak RSS MB" "ISO bytes"
+for side in $sides; do
+  case $side in ab-*) name="AuroraBoot pipeline ${side#ab-}";; *) name="edgeforge build iso ${side#ef-}";; esac
+  printf '%-28s %9s %13d %13d %12d %12d\n' "$name" "${wall[$side]}" $((disk[$side] / 1000000)) $((cachedisk[$side] / 1000000)) $((rss[$side] / 1024)) "${iso[$side]}"
 done
-for comp in gzip zstd; do
-  awk -v c="$comp" -v we="${wall[ef-$comp]}" -v wa="${wall[ab-$comp]}" -v de="${disk[ef-$comp]}" -v da="${disk[ab-$comp]}" \
-    -v re="${rss[ef-$comp]}" -v ra="${rss[ab-$comp]}" \
-    'BEGIN { printf "ratios edgeforge/AuroraBoot, %s: wall %.2f, peak disk %.2f, peak memory %.2f\n", c, we / wa, de / da, re / ra }'
+# The issue 12 ratios: each edgeforge run against both pipeline runs; scratch disk against the ISO it made.
+for ef in ef-zstd ef-gzip; do
+  [ -n "${wall[$ef]:-}" ] || continue
+  for ab in ab-zstd ab-gzip; do
+    [ -n "${wall[$ab]:-}" ] || continue
+    awk -v a="$ef" -v b="$ab" -v we="${wall[$ef]}" -v wa="${wall[$ab]}" -v re="${rss[$ef]}" -v ra="${rss[$ab]}" \
+      'BEGIN { printf "ratio %s / %s: wall %.2f, peak memory %.2f\n", a, b, we / wa, re / ra }'
+  done
+  awk -v a="$ef" -v d="${disk[$ef]}" -v i="${iso[$ef]}" -v r="${rss[$ef]}" \
+    'BEGIN { printf "%s: peak scratch disk / ISO %.3f, peak RSS %.0f MiB\n", a, d / i, r / 1024 }'
 done
