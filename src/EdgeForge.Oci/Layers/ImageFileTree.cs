@@ -16,9 +16,6 @@ namespace EdgeForge.Oci.Layers;
 /// </summary>
 public sealed class ImageFileTree : IFileTreeSource
 {
-    private const string WhiteoutPrefix = ".wh.";
-    private const string OpaqueMarker = ".wh..wh..opq";
-
     private readonly IReadOnlyList<Func<CancellationToken, Task<Stream>>> _layers;
     private readonly Dictionary<(int Layer, long Ordinal), FileTreeEntry> _contentSources;
 
@@ -31,11 +28,21 @@ public sealed class ImageFileTree : IFileTreeSource
 
     public IReadOnlyList<FileTreeEntry> Entries { get; }
 
+    /// <summary>
+    /// The tree of an image's layers. Each layer's headers are read once per process (<see cref="LayerHeaderCache"/>,
+    /// keyed by the layer's digest): a build looks at the same base layers several times — the systemd version, the
+    /// clean-up paths, the installer's file list — and each look would otherwise decompress the whole layer again.
+    /// </summary>
     public static Task<ImageFileTree> LoadAsync(IImage image, CancellationToken cancellationToken = default) =>
-        LoadAsync(image.Layers.Select(l => (Func<CancellationToken, Task<Stream>>)l.OpenUncompressedAsync).ToList(), cancellationToken);
+        LoadAsync(image.Layers.Select(l => (Func<CancellationToken, Task<Stream>>)l.OpenUncompressedAsync).ToList(),
+            image.Layers.Select(l => (Func<CancellationToken, Task<LayerHeaders>>)(token => LayerHeaderCache.Shared.GetAsync(l, token))).ToList(), cancellationToken);
 
     /// <summary>A tree from uncompressed tar streams, bottom layer first (a single tar file is a one-layer tree).</summary>
-    public static async Task<ImageFileTree> LoadAsync(IReadOnlyList<Func<CancellationToken, Task<Stream>>> layers, CancellationToken cancellationToken = default)
+    public static Task<ImageFileTree> LoadAsync(IReadOnlyList<Func<CancellationToken, Task<Stream>>> layers, CancellationToken cancellationToken = default) =>
+        LoadAsync(layers, layers.Select(open => (Func<CancellationToken, Task<LayerHeaders>>)(token => LayerHeaders.ReadAsync(open, token))).ToList(), cancellationToken);
+
+    private static async Task<ImageFileTree> LoadAsync(IReadOnlyList<Func<CancellationToken, Task<Stream>>> layers,
+        IReadOnlyList<Func<CancellationToken, Task<LayerHeaders>>> headers, CancellationToken cancellationToken)
     {
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
         var children = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -81,45 +88,7 @@ public sealed class ImageFileTree : IFileTreeSource
 
         for (var layerIndex = 0; layerIndex < layers.Count; layerIndex++)
         {
-            var layerEntries = new List<(long Ordinal, FileTreeEntry Entry)>();
-            var opaqueDirectories = new List<string>();
-            var whiteouts = new List<string>();
-            await using (var stream = new PaxBinaryValueReadStream(await layers[layerIndex](cancellationToken).ConfigureAwait(false)))
-            {
-                await using var reader = new TarReader(stream, leaveOpen: true);
-                long ordinal = -1;
-                while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } tarEntry)
-                {
-                    ordinal++;
-                    if (tarEntry.EntryType is TarEntryType.GlobalExtendedAttributes)
-                    {
-                        continue;
-                    }
-
-                    var path = TarPaths.Normalise(tarEntry.Name);
-                    if (path.Length == 0)
-                    {
-                        continue;
-                    }
-
-                    var name = TarPaths.NameOf(path);
-                    if (name == OpaqueMarker)
-                    {
-                        opaqueDirectories.Add(TarPaths.ParentOf(path));
-                        continue;
-                    }
-
-                    if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
-                    {
-                        var parent = TarPaths.ParentOf(path);
-                        var hidden = name[WhiteoutPrefix.Length..];
-                        whiteouts.Add(parent.Length == 0 ? hidden : parent + "/" + hidden);
-                        continue;
-                    }
-
-                    layerEntries.Add((ordinal, ToEntry(tarEntry, path)));
-                }
-            }
+            var (layerEntries, opaqueDirectories, whiteouts) = await headers[layerIndex](cancellationToken).ConfigureAwait(false);
 
             // Whiteouts and opaque markers of a layer hide only what lower layers hold (layer.md "Whiteouts":
             // they apply to the lower layers; entries of the same layer are never hidden by them).
@@ -229,7 +198,7 @@ public sealed class ImageFileTree : IFileTreeSource
         }
     }
 
-    private static FileTreeEntry ToEntry(TarEntry tarEntry, string path)
+    internal static FileTreeEntry ToEntry(TarEntry tarEntry, string path)
     {
         var kind = tarEntry.EntryType switch
         {
