@@ -135,6 +135,93 @@ public sealed class HybridIsoTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tail_file_streamed_in_first_gives_the_same_image_as_reference_tools_read_it()
+    {
+        // The one-pass installer: the SquashFS is written straight into the ISO at its final offset (seeking back to
+        // its header at the end, as the SquashFS writer does), boot files captured meanwhile go after it, and only
+        // then is the rest of the image written around it.
+        var inputs = await HybridIsoBuilder.PrepareAsync(_temp.Combine("inputs"), "echo TAIL\n");
+        var options = GoldenTrees.InstallerIso(inputs.EspImage);
+        var writer = new Iso9660Writer(options with { ComputeSha256 = true, Partitions = options.Partitions! with { MbrBootCodePath = inputs.Assets.BootHybridImage } });
+        writer.AddFileTree(new DirectoryFileTreeSource(inputs.Tree));
+        var captured = _temp.Combine("captured");
+        Directory.CreateDirectory(captured);
+        writer.AddFileAfterTail("boot/eltorito.img", Path.Combine(captured, "eltorito.img"));
+        writer.AddFileAfterTail("boot/initrd", Path.Combine(captured, "initrd"));
+        var tail = writer.AddTailFile("rootfs.squashfs");
+        var iso = _temp.Combine("tail.iso");
+        var contents = new byte[3 << 20];
+        new Random(12).NextBytes(contents);
+        await using (var output = new FileStream(iso, FileMode.Create, FileAccess.ReadWrite))
+        {
+            var offset = writer.TailOffset;
+            (offset % 2048).ShouldBe(0);
+            await using (var region = new EdgeForge.DiskFormats.IO.OffsetStream(output, offset))
+            {
+                region.SetLength(0);
+                region.Position = 4096;
+                await region.WriteAsync(contents.AsMemory(4096));
+                region.Position = 0;
+                await region.WriteAsync(contents.AsMemory(0, 4096));
+                tail.Length = region.Length;
+            }
+
+            // Made "during" the tail's pass, after its offset was fixed.
+            File.Copy(inputs.Assets.EltoritoImage, Path.Combine(captured, "eltorito.img"));
+            await File.WriteAllTextAsync(Path.Combine(captured, "initrd"), "not really an initrd\n");
+            var result = await writer.WriteAsync(output);
+            result.Length.ShouldBe(output.Length);
+            result.Sha256.ShouldBe(TestTrees.Sha256(iso), "the hash is of the whole image as it lies on disk");
+        }
+
+        // Read back by tools nobody here wrote: libarchive extracts the tail and the late files byte for byte…
+        var extracted = _temp.Combine("extracted");
+        Directory.CreateDirectory(extracted);
+        ExternalTool.Output("bsdtar", "-xf", iso, "-C", extracted);
+        (await File.ReadAllBytesAsync(Path.Combine(extracted, "rootfs.squashfs"))).SequenceEqual(contents).ShouldBeTrue();
+        (await File.ReadAllTextAsync(Path.Combine(extracted, "boot", "initrd"))).ShouldBe("not really an initrd\n");
+        (await File.ReadAllTextAsync(Path.Combine(extracted, "boot", "kernel"))).ShouldBe("not really a kernel\n");
+
+        // …and xorriso reports the same boot structure as for the image written front to back.
+        var reference = _temp.Combine("front.iso");
+        await HybridIsoBuilder.WriteOursAsync(inputs, reference);
+        var our = XorrisoReport(iso);
+        var front = XorrisoReport(reference);
+        foreach (var key in new[] { "Boot record", "Volume id", "El Torito img path", "System area options", "System area summary", "Partition offset", "GPT type GUID" })
+        {
+            our.GetValueOrDefault(key).ShouldBe(front.GetValueOrDefault(key), key);
+        }
+
+        // The BIOS boot image after the tail still carries its own location, and the MBR code points at it.
+        await using var stream = File.OpenRead(iso);
+        var reader = new Iso9660Reader(stream);
+        var bootBlock = reader.ReadBootEntries()[0].ImageBlock;
+        (bootBlock * 2048L).ShouldBeGreaterThan(writer.TailOffset + contents.Length - 2048, "the captured boot image lies after the tail");
+        var written = new byte[new FileInfo(inputs.Assets.EltoritoImage).Length];
+        stream.Position = bootBlock * 2048L;
+        stream.ReadExactly(written);
+        BinaryPrimitives.ReadUInt32LittleEndian(written.AsSpan(BootInfoTableFields.BootFileBlock)).ShouldBe(bootBlock);
+        var mbr = new byte[512];
+        stream.Position = 0;
+        stream.ReadExactly(mbr);
+        BinaryPrimitives.ReadUInt64LittleEndian(mbr.AsSpan(ElToritoCatalog.Grub2MbrPatchOffset)).ShouldBe((ulong)bootBlock * 4 + 4);
+        ExternalTool.Run("fdisk", ["-l", iso]).Error.ShouldNotContain("backup GPT table is not on the end", Case.Insensitive);
+    }
+
+    [Fact]
+    public async Task A_tail_file_longer_than_one_extent_is_refused_before_anything_is_written()
+    {
+        var inputs = await HybridIsoBuilder.PrepareAsync(_temp.Combine("inputs"), "echo BIG\n");
+        var writer = new Iso9660Writer(GoldenTrees.InstallerIso(inputs.EspImage));
+        writer.AddFileTree(new DirectoryFileTreeSource(inputs.Tree));
+        writer.AddFile("boot/eltorito.img", inputs.Assets.EltoritoImage);
+        writer.AddTailFile("rootfs.squashfs").Length = Iso9660Writer.MaxExtentLength + 1;
+        await using var output = new FileStream(_temp.Combine("big.iso"), FileMode.Create, FileAccess.ReadWrite);
+        (await Should.ThrowAsync<IOException>(() => writer.WriteAsync(output))).Message.ShouldContain("at most one extent");
+        output.Length.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Several_entries_form_one_section_per_platform_that_xorriso_reads_back()
     {
         var inputs = await HybridIsoBuilder.PrepareAsync(_temp.Combine("inputs"), "echo SECTIONS\n");

@@ -89,19 +89,29 @@ public sealed class UpstreamPuller(RegistryClient registry, BlobCache blobs, Pla
         var layers = new List<ILayer>();
         try
         {
-            foreach (var layer in image.Layers)
-            {
-                if (!blobs.Contains(layer.Digest))
+            // Up to three layers at once; each one's tar headers are read from its bytes as they arrive (the build
+            // looks at them next), so the download and the decompression overlap instead of following each other.
+            await Parallel.ForEachAsync(image.Layers.Where(l => !blobs.Contains(l.Digest)).DistinctBy(l => l.Digest),
+                new ParallelOptions { MaxDegreeOfParallelism = 3, CancellationToken = cancellationToken }, async (layer, token) =>
                 {
                     transfer?.BlobStarted(layer.Descriptor);
-                    await using var blob = await layer.OpenCompressedAsync(cancellationToken).ConfigureAwait(false);
-                    await using var counted = transfer is null ? blob : new ProgressReadStream(blob, transfer.BytesTransferred);
-                    await blobs.PutAsync(layer.Digest, layer.Size, counted, cancellationToken).ConfigureAwait(false);
-                    transfer?.BlobFinished(layer.Descriptor, skipped: false);
-                }
+                    var headers = new LayerHeaderTee(layer);
+                    var verified = false;
+                    try
+                    {
+                        await using var blob = headers.Wrap(await layer.OpenCompressedAsync(token).ConfigureAwait(false));
+                        await using var counted = transfer is null ? blob : new ProgressReadStream(blob, transfer.BytesTransferred);
+                        await blobs.PutAsync(layer.Digest, layer.Size, counted, token).ConfigureAwait(false);
+                        verified = true;
+                    }
+                    finally
+                    {
+                        await headers.CompleteAsync(verified).ConfigureAwait(false);
+                    }
 
-                layers.Add(new BlobLayer(blobs.PathOf(layer.Digest), layer.Descriptor, layer.DiffId));
-            }
+                    transfer?.BlobFinished(layer.Descriptor, skipped: false);
+                }).ConfigureAwait(false);
+            layers.AddRange(image.Layers.Select(layer => new BlobLayer(blobs.PathOf(layer.Digest), layer.Descriptor, layer.DiffId)));
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

@@ -2,6 +2,7 @@ using EdgeForge.Build.Pipeline;
 using EdgeForge.Configuration.Planning;
 using TrustedBootSettings = EdgeForge.Configuration.Arguments.TrustedBootSettings;
 using EdgeForge.DiskFormats.Fat;
+using EdgeForge.DiskFormats.IO;
 using EdgeForge.DiskFormats.Iso9660;
 using EdgeForge.FileTree;
 using EdgeForge.Oci;
@@ -151,9 +152,16 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             ? await TrustedBootLayoutAsync(tree, locator, trustedBoot, work, cancellationToken).ConfigureAwait(false)
             : await StandardLayoutAsync(tree, locator, work, cancellationToken).ConfigureAwait(false);
         var writer = new Iso9660Writer(boot.Options);
-        foreach (var (pathInIso, localPath) in boot.Files)
+        foreach (var file in boot.Files)
         {
-            writer.AddFile(pathInIso, localPath);
+            if (file.AfterTail)
+            {
+                writer.AddFileAfterTail(file.IsoPath, file.LocalPath);
+            }
+            else
+            {
+                writer.AddFile(file.IsoPath, file.LocalPath);
+            }
         }
 
         writer.AddFileTree(IsoRootFiles(boot.Generated));
@@ -178,21 +186,32 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             writer.AddFileTree(content);
         }
 
+        var tail = boot.Tail is { } tailWriter ? writer.AddTailFile(tailWriter.IsoPath) : null;
+
         // Written under a temporary name and renamed only when complete (issue 6): an interrupted build never leaves
         // something that looks like an ISO. The checksum file follows the same rule, after the image.
         var partialIso = Path.Combine(Path.GetDirectoryName(isoPath)!, $".{Path.GetFileName(isoPath)}.{Environment.ProcessId}.partial");
         var partialChecksum = Path.Combine(Path.GetDirectoryName(checksumPath)!, $".{Path.GetFileName(checksumPath)}.{Environment.ProcessId}.partial");
         try
         {
+            // One file from the first byte on: the tail (the SquashFS) is written straight into its extent, then the
+            // ISO around it — no temporary copy of the root filesystem image ever exists.
+            await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+            if (tail is not null)
+            {
+                await using var region = new OffsetStream(file, writer.TailOffset);
+                tail.Length = await boot.Tail!.WriteAsync(region, cancellationToken).ConfigureAwait(false);
+            }
+
             var result = await StageAsync("iso", $"{boot.Title} {Path.GetFileName(isoPath)}", async stage =>
             {
                 // The writer plans every extent first, so it reports bytes of a known total.
-                await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
                 var written = await writer.WriteAsync(file, stage, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
                 return written;
             }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);
+            await file.DisposeAsync().ConfigureAwait(false);
 
             var sha256 = result.Sha256 ?? throw new InvalidOperationException("the ISO writer computed no checksum");
             await StageAsync("checksum", $"sha256 → {Path.GetFileName(checksumPath)}, then both renamed into place", async _ =>
@@ -205,7 +224,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 File.Move(partialChecksum, checksumPath, overwrite: true);
                 return sha256;
             }, hash => "sha256 " + hash).ConfigureAwait(false);
-            return new InstallerIsoResult(isoPath, checksumPath, result.Length, sha256, boot.Summary,
+            return new InstallerIsoResult(isoPath, checksumPath, result.Length, sha256, boot.Summary(),
                 plan.Inputs.ContentBundles.Count > 0 ? content.PartPaths.ToList() : []);
         }
         finally
@@ -225,14 +244,26 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
     }
 
-    /// <summary>What the boot side of the medium contributes: the ISO's boot options, its boot files, its generated files.</summary>
-    private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<(string IsoPath, string LocalPath)> Files, InMemoryFileTreeSource Generated, string Summary)
+    /// <summary>A local file for the ISO; <paramref name="AfterTail"/>: made while the tail is written, so placed after it.</summary>
+    private sealed record BootFile(string IsoPath, string LocalPath, bool AfterTail = false);
+
+    /// <summary>The ISO's last file, written before the rest (<see cref="Iso9660Writer.AddTailFile"/>); returns its length.</summary>
+    private sealed record TailWriter(string IsoPath, Func<Stream, CancellationToken, Task<long>> WriteAsync);
+
+    /// <summary>
+    /// What the boot side of the medium contributes: the ISO's boot options, its boot files, its generated files, and
+    /// the summary for the build's report (made once everything is written, as it names sizes).
+    /// </summary>
+    private sealed record BootLayout(IsoImageOptions Options, IReadOnlyList<BootFile> Files, InMemoryFileTreeSource Generated, Func<string> Summary)
     {
         /// <summary>What the ISO stage calls the medium.</summary>
         public string Title { get; init; } = "the hybrid ISO (BIOS + UEFI, CD + USB)";
 
         /// <summary>Further trees for the ISO root (the Trusted Boot payload).</summary>
         public IReadOnlyList<IFileTreeSource> RootTrees { get; init; } = [];
+
+        /// <summary>The tail file, when the layout streams one (the standard installer's rootfs.squashfs).</summary>
+        public TailWriter? Tail { get; init; }
     }
 
     /// <summary>
@@ -260,52 +291,70 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         }
 
         // The SquashFS: the one allowed copy of the root filesystem (§6), compressed as SQUASHFS_COMPRESSION says.
-        var squashfsPath = Path.Combine(work, "rootfs.squashfs");
         var compression = plan.Iso.RootfsCompression;
         var source = new CapturingFileTreeSource(tree, captures);
-        var squashfs = await StageAsync("squashfs", $"rootfs.squashfs ({compression}) from {tree.Entries.Count} entries; /{kernel.Path} → /boot/kernel, /{initrd.Path} → /boot/initrd",
-            async stage =>
-            {
-                await using var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
-                return await SquashFsWriter.WriteAsync(source, output, new SquashFsOptions
+        SquashFsWriteResult? squashfs = null;
+        string LocalOf(BootAsset asset) => asset.LocalPath ?? captures[asset.ImagePath!];
+        var loaderAsset = assets.Single(a => a.Name == boot.EfiLoaderPath);
+        var espPath = Path.Combine(work, "uefi.img");
+
+        // Written in one pass over the layers, then the ESP from the loaders captured on the way; returns the SquashFS's length.
+        async Task<long> WriteRootAsync(Stream output, CancellationToken token)
+        {
+            squashfs = await StageAsync("squashfs", $"rootfs.squashfs ({compression}) from {tree.Entries.Count} entries; /{kernel.Path} → /boot/kernel, /{initrd.Path} → /boot/initrd",
+                stage => SquashFsWriter.WriteAsync(source, output, new SquashFsOptions
                 {
                     Compressor = compression.Compressor == ConfigCompressor.Gzip ? SquashFsCompressor.Gzip : SquashFsCompressor.Zstd,
                     CompressionLevel = compression.Level,
                     ModificationTime = options.SourceDateEpoch,
-                }, progress: stage, cancellationToken).ConfigureAwait(false);
-            }, result => $"{result.ContentBytes:N0} bytes of file data in, {result.ImageSize:N0} bytes out").ConfigureAwait(false);
+                }, progress: stage, token), result => $"{result.ContentBytes:N0} bytes of file data in, {result.ImageSize:N0} bytes out").ConfigureAwait(false);
+            EnsureCaptured(captures, source);
 
-        EnsureCaptured(captures, source);
+            var bootEfi = LocalOf(loaderAsset);
+            var grubEfi = assets.SingleOrDefault(a => a.Name == boot.GrubLoaderPath) is { } grub ? LocalOf(grub) : bootEfi;
 
-        string LocalOf(BootAsset asset) => asset.LocalPath ?? captures[asset.ImagePath!];
-        var loaderAsset = assets.Single(a => a.Name == boot.EfiLoaderPath);
-        var bootEfi = LocalOf(loaderAsset);
-        var grubEfi = assets.SingleOrDefault(a => a.Name == boot.GrubLoaderPath) is { } grub ? LocalOf(grub) : bootEfi;
+            // The ESP (§6: FAT, label EFI_LIVE): the loader UEFI firmware starts by its fallback name, GRUB next to it for a
+            // shim to chain to, and the stub that finds the ISO 9660 tree.
+            await StageAsync("esp", $"the EFI system partition ({EspLabel})", async _ =>
+            {
+                var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = options.SourceDateEpoch });
+                fat.AddFile(boot.EfiLoaderPath, bootEfi);
+                fat.AddFile(boot.GrubLoaderPath, grubEfi);
+                fat.AddFile("EFI/BOOT/grub.cfg", System.Text.Encoding.ASCII.GetBytes(GrubMenu.StubConfig));
+                await using var esp = new FileStream(espPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                await fat.WriteAsync(esp, token).ConfigureAwait(false);
+                return esp.Length;
+            }, length => $"{length:N0} bytes").ConfigureAwait(false);
+            return squashfs.ImageSize;
+        }
 
-        // The ESP (§6: FAT, label EFI_LIVE): the loader UEFI firmware starts by its fallback name, GRUB next to it for a
-        // shim to chain to, and the stub that finds the ISO 9660 tree.
-        var espPath = Path.Combine(work, "uefi.img");
-        await StageAsync("esp", $"the EFI system partition ({EspLabel})", async _ =>
+        // Boot files come from the pass over the layers (or the boot assets directory): after the SquashFS in the ISO.
+        List<BootFile> files =
+            [new("boot/kernel", captures[kernel.Path], AfterTail: true), new("boot/initrd", captures[initrd.Path], AfterTail: true), new("boot/uefi.img", espPath, AfterTail: true)];
+        TailWriter? tail = new("rootfs.squashfs", WriteRootAsync);
+        if (SquashFsSizeBound.Maximum(tree.Entries) > Iso9660Writer.MaxExtentLength)
         {
-            var fat = new FatImageWriter(new FatImageOptions { Label = EspLabel, Timestamp = options.SourceDateEpoch });
-            fat.AddFile(boot.EfiLoaderPath, bootEfi);
-            fat.AddFile(boot.GrubLoaderPath, grubEfi);
-            fat.AddFile("EFI/BOOT/grub.cfg", System.Text.Encoding.ASCII.GetBytes(GrubMenu.StubConfig));
-            await using var esp = new FileStream(espPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            await fat.WriteAsync(esp, cancellationToken).ConfigureAwait(false);
-            return esp.Length;
-        }, length => $"{length:N0} bytes").ConfigureAwait(false);
+            // Past one extent the SquashFS's directory records depend on its length, which must then be known before the
+            // ISO is laid out: written to a temporary file first (a root filesystem of more than ~4 GB, rare for an installer).
+            var squashfsPath = Path.Combine(work, "rootfs.squashfs");
+            await using (var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+            {
+                await WriteRootAsync(output, cancellationToken).ConfigureAwait(false);
+            }
 
-        var summary = $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs.ImageSize:N0} bytes, boot assets from {assetsFrom}";
-        List<(string IsoPath, string LocalPath)> files =
-            [("boot/kernel", captures[kernel.Path]), ("boot/initrd", captures[initrd.Path]), ("boot/uefi.img", espPath), ("rootfs.squashfs", squashfsPath)];
+            files.Add(new BootFile("rootfs.squashfs", squashfsPath));
+            tail = null;
+        }
+
+        string Summary() => $"kernel /{kernel.Path}, initrd /{initrd.Path}, rootfs.squashfs {squashfs!.ImageSize:N0} bytes, boot assets from {assetsFrom}";
         if (!boot.HasBios)
         {
             // arm64 has no BIOS: no El Torito BIOS entry, no eltorito.img, no hybrid MBR code.
             return new BootLayout(UefiOnlyIsoOptions(espPath), files, StandardGeneratedFiles(boot),
-                $"{summary}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
+                () => $"{Summary()}; UEFI only, {boot.EfiLoaderPath} from {(loaderAsset.ImagePath is { } inImage ? "/" + inImage : loaderAsset.LocalPath)}")
             {
                 Title = $"the {boot.Arch} ISO (UEFI, CD + USB)",
+                Tail = tail,
             };
         }
 
@@ -328,13 +377,14 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             },
             Partitions = new HybridPartitionOptions
             {
-                MbrBootCode = await File.ReadAllBytesAsync(bootHybrid, cancellationToken).ConfigureAwait(false),
+                // Read when the system area is written: it may be captured from the image during the SquashFS pass.
+                MbrBootCodePath = bootHybrid,
                 PartitionOffset = 16,
                 ForceBootable = true,
                 AppendedPartitions = [new AppendedPartition(2, 0xEF, espPath)],
             },
         };
-        return new BootLayout(isoOptions, [("boot/eltorito.img", eltorito), .. files], StandardGeneratedFiles(boot), summary);
+        return new BootLayout(isoOptions, [new BootFile("boot/eltorito.img", eltorito, AfterTail: true), .. files], StandardGeneratedFiles(boot), Summary) { Tail = tail };
     }
 
     /// <summary>
@@ -445,7 +495,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             length => $"{length:N0} bytes").ConfigureAwait(false);
 
         // UEFI only, as AuroraBoot's UKI ISO: a unified kernel image is an EFI program.
-        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated,
+        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated, () =>
             $"Trusted Boot: {string.Join(", ", image.Images.Select(i => $"{i.Entry.Name}.efi {i.Length:N0} bytes"))} (kernel {image.Kernel}, initrd: the installer root filesystem), " +
             $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
         {

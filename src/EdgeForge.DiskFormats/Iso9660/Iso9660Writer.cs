@@ -11,7 +11,8 @@ namespace EdgeForge.DiskFormats.Iso9660;
 /// deliver them (<see cref="IsoFileDataWriter"/>). Extents are laid out in the order of each source's regular-file
 /// entries, which is the order contents arrive (<see cref="IFileTreeSource"/>); should a source deliver in another
 /// order, a seekable (empty) target lets each file be placed at its extent anyway, while a pipe or a write that
-/// hashes in stream order fails loudly.
+/// hashes in stream order fails loudly. One exception to front-to-back: a tail file (<see cref="AddTailFile"/>), whose
+/// contents the caller streams into the output first, at an offset the plan fixes before they exist.
 /// </summary>
 public sealed class Iso9660Writer
 {
@@ -26,6 +27,7 @@ public sealed class Iso9660Writer
     private readonly IsoImageOptions _options;
     private readonly List<IFileTreeSource> _sources = [];
     private readonly List<IsoAddedFile> _added = [];
+    private IsoTailFile? _tail;
 
     public Iso9660Writer(IsoImageOptions options)
     {
@@ -52,13 +54,94 @@ public sealed class Iso9660Writer
     public void AddFile(string isoPath, string localPath, int mode = 0x1A4) =>
         _added.Add(new IsoAddedFile(IsoTreeBuilder.NormalisePath(isoPath), null, Path.GetFullPath(localPath), new FileInfo(localPath).Length, mode));
 
+    /// <summary>
+    /// Reserves the image's last file for contents the caller writes straight into the output file, at
+    /// <see cref="TailOffset"/>, before <see cref="WriteAsync(Stream, IProgress{IsoWriteProgress}?, CancellationToken)"/>
+    /// writes everything else around them — so a file produced by streaming (a SquashFS of the root filesystem) never
+    /// exists a second time as a temporary file. Its length need not be known until then; at most one extent (4 GiB − 2 KiB),
+    /// because the number of its directory records is fixed before its contents exist. The image must then be written to a
+    /// seekable, readable file, and its SHA-256 is computed by reading it back.
+    /// </summary>
+    public IsoTailFile AddTailFile(string isoPath, int mode = 0x1A4)
+    {
+        if (_tail is not null)
+        {
+            throw new InvalidOperationException($"the image already has a tail file, {_tail.IsoPath}");
+        }
+
+        return _tail = new IsoTailFile(IsoTreeBuilder.NormalisePath(isoPath), mode);
+    }
+
+    /// <summary>
+    /// Adds a local file placed after the tail file: it need not exist before the tail's contents are written (a boot file
+    /// captured while they were), only when the image is. At most one extent.
+    /// </summary>
+    public void AddFileAfterTail(string isoPath, string localPath, int mode = 0x1A4) =>
+        _added.Add(new IsoAddedFile(IsoTreeBuilder.NormalisePath(isoPath), null, Path.GetFullPath(localPath), 0, mode, IsoFilePlacement.AfterTail));
+
+    /// <summary>The byte offset where the tail file's contents go (<see cref="AddTailFile"/>); fixed by everything added before it.</summary>
+    public long TailOffset
+    {
+        get
+        {
+            if (_tail is null)
+            {
+                throw new InvalidOperationException("the image has no tail file");
+            }
+
+            return IsoLayoutPlanner.TailBlock(_options, _sources, AddedFiles(forWriting: false)) * BlockSize;
+        }
+    }
+
+    /// <summary>The added files with the tail and the files after it sized: as they are now, or (for writing) as they must be.</summary>
+    private List<IsoAddedFile> AddedFiles(bool forWriting)
+    {
+        var files = new List<IsoAddedFile>(_added.Count + 1);
+        foreach (var file in _added)
+        {
+            if (file.Placement != IsoFilePlacement.AfterTail || !forWriting)
+            {
+                files.Add(file);
+                continue;
+            }
+
+            var info = new FileInfo(file.LocalPath!);
+            if (!info.Exists)
+            {
+                throw new IOException($"{file.LocalPath}: does not exist, but the image places it as {file.IsoPath}");
+            }
+
+            if (info.Length > MaxExtentLength)
+            {
+                throw new IOException($"{file.LocalPath}: {info.Length} bytes; a file after the tail holds at most one extent ({MaxExtentLength} bytes)");
+            }
+
+            files.Add(file with { Size = info.Length });
+        }
+
+        if (_tail is { } tail)
+        {
+            var length = forWriting ? tail.Length ?? throw new InvalidOperationException($"the tail file {tail.IsoPath} has no length: write its contents first") : 0;
+            if (length is < 0 or > MaxExtentLength)
+            {
+                throw new IOException($"{tail.IsoPath}: {length} bytes; the tail file holds at most one extent ({MaxExtentLength} bytes)");
+            }
+
+            files.Add(new IsoAddedFile(tail.IsoPath, null, null, length, tail.Mode, IsoFilePlacement.Tail));
+        }
+
+        return files;
+    }
+
     /// <summary>Writes the image to <paramref name="output"/>, which may be a pipe: nothing is ever read back.</summary>
     public Task<IsoImageResult> WriteAsync(Stream output, CancellationToken cancellationToken = default) =>
         WriteAsync(output, progress: null, cancellationToken);
 
     /// <summary>
     /// Writes the image to <paramref name="output"/>, which may be a pipe: nothing is ever read back, and it is sought
-    /// in only to place contents a source delivers out of order (see the class remarks).
+    /// in only to place contents a source delivers out of order (see the class remarks) — unless the image has a tail
+    /// file (<see cref="AddTailFile"/>): then it is the file that holds the tail, written around it and read back for
+    /// the SHA-256.
     /// </summary>
     /// <param name="output">The target; the image starts at its current position 0.</param>
     /// <param name="progress">
@@ -71,9 +154,27 @@ public sealed class Iso9660Writer
     /// <param name="cancellationToken">Stops the write between chunks.</param>
     public async Task<IsoImageResult> WriteAsync(Stream output, IProgress<IsoWriteProgress>? progress, CancellationToken cancellationToken = default)
     {
-        var plan = IsoLayoutPlanner.Plan(_options, _sources, _added);
+        if (_tail is not null && !(output.CanSeek && output.CanRead))
+        {
+            throw new ArgumentException("an image with a tail file is written to a seekable, readable file that already holds the tail's contents", nameof(output));
+        }
+
+        var tailOffset = _tail is null ? 0 : TailOffset;
+        var plan = IsoLayoutPlanner.Plan(_options, _sources, AddedFiles(forWriting: true));
+        if (plan.TailBlock is { } tailBlock && tailBlock * BlockSize != tailOffset)
+        {
+            throw new InvalidOperationException($"the tail file moved from {tailOffset} to {tailBlock * BlockSize}: nothing before it may change once its contents are written");
+        }
+
+        if (_tail is not null)
+        {
+            // The tail's writer left the file positioned somewhere in the tail; the image starts at 0.
+            output.Position = 0;
+        }
+
         var reporter = new IsoProgressReporter(progress, plan.TotalBytes);
-        using var sink = new ImageOutputStream(output, _options.ComputeSha256, reporter.Observer);
+        // With a tail the image is not written in stream order (the tail is already there), so it is hashed afterwards.
+        using var sink = new ImageOutputStream(output, _options.ComputeSha256 && _tail is null, reporter.Observer);
         var metadata = new IsoMetadataWriter(plan);
         var files = new IsoFileDataWriter(plan, _sources, reporter);
         foreach (var region in plan.Regions)
@@ -88,6 +189,7 @@ public sealed class Iso9660Writer
                 DirectoryMetadataRegion directories => metadata.WriteDirectoryMetadataAsync(sink, directories.Set, cancellationToken),
                 AddedFileRegion added => files.WriteAddedFileAsync(sink, added.Node, cancellationToken),
                 TreeFilesRegion => files.WriteTreeFilesAsync(sink, cancellationToken),
+                TailFileRegion tail => StepOverTail(sink, tail, reporter),
                 AppendedPartitionRegion appended => IsoHybridSystemArea.WriteAppendedPartitionAsync(sink, appended.Partition, cancellationToken),
                 BackupGptRegion => sink.WriteAsync(plan.Hybrid!.BuildBackupGpt(), cancellationToken).AsTask(),
                 _ => throw new InvalidOperationException($"no writer for {region.GetType().Name}"),
@@ -97,11 +199,65 @@ public sealed class Iso9660Writer
 
         await sink.PadToAsync(plan.TotalBytes, cancellationToken).ConfigureAwait(false);
         await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var sha256 = _tail is not null && _options.ComputeSha256 ? await HashBackAsync(output, plan.TotalBytes, cancellationToken).ConfigureAwait(false) : sink.Sha256Hex();
         reporter.Done();
 
         var layout = new IsoImageLayout(plan.TotalBlocks, plan.IsoBlocks, plan.CatalogBlock,
             plan.Tree.AddedNodes.ToDictionary(n => n.Path, n => n.DataBlock, StringComparer.Ordinal),
             (plan.Hybrid?.Appended ?? []).ToDictionary(a => a.Source.Number, a => (a.StartBlock, a.Length)));
-        return new IsoImageResult(sink.Position, sink.Sha256Hex(), layout);
+        return new IsoImageResult(sink.Position, sha256, layout);
     }
+
+    private static Task StepOverTail(ImageOutputStream sink, TailFileRegion tail, IsoProgressReporter reporter)
+    {
+        sink.Seek(tail.End);
+        reporter.Count(tail.Length);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The SHA-256 of the first <paramref name="length"/> bytes of the written image, read back (from the page cache, normally).</summary>
+    private static async Task<string> HashBackAsync(Stream output, long length, CancellationToken cancellationToken)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            output.Position = 0;
+            for (long done = 0; done < length;)
+            {
+                var read = await output.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"the image ends at {done} bytes, before the {length} it was written with");
+                }
+
+                sha.AppendData(buffer, 0, read);
+                done += read;
+            }
+
+            output.Position = length;
+            return Convert.ToHexStringLower(sha.GetCurrentHash());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>The image's last file, whose contents the caller writes into the output file first (<see cref="Iso9660Writer.AddTailFile"/>).</summary>
+public sealed class IsoTailFile
+{
+    internal IsoTailFile(string isoPath, int mode)
+    {
+        IsoPath = isoPath;
+        Mode = mode;
+    }
+
+    public string IsoPath { get; }
+
+    internal int Mode { get; }
+
+    /// <summary>Its length, set once its contents are written at <see cref="Iso9660Writer.TailOffset"/>.</summary>
+    public long? Length { get; set; }
 }

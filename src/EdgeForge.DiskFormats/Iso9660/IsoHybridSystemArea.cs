@@ -70,7 +70,7 @@ internal sealed class IsoHybridSystemArea
     {
         var area = new byte[Iso9660Writer.SystemAreaBlocks * Iso9660Writer.BlockSize];
         var mbr = area.AsSpan(0, GptPartitionTable.SectorSize);
-        if (_options.MbrBootCode is { } code)
+        if ((_options.MbrBootCode ?? (_options.MbrBootCodePath is { } path ? File.ReadAllBytes(path) : null)) is { } code)
         {
             code.AsSpan(0, Math.Min(code.Length, MbrFields.BootCodeLength)).CopyTo(mbr[MbrFields.BootCode..]);
             if (mbrBootImage is not null)

@@ -84,6 +84,12 @@ public sealed record HybridPartitionOptions
     /// <summary>MBR boot code (GRUB's <c>boot_hybrid.img</c>); bytes 0..439 are used. Null leaves the boot code zero.</summary>
     public byte[]? MbrBootCode { get; init; }
 
+    /// <summary>
+    /// Instead of <see cref="MbrBootCode"/>: a local file holding it, read when the system area is written — so it may be
+    /// a boot file captured while the image's tail file was (<see cref="Iso9660Writer.AddTailFile"/>).
+    /// </summary>
+    public string? MbrBootCodePath { get; init; }
+
     /// <summary>Start of GPT partition 1 in 2048-byte blocks; at least 16. A second superblock set makes the partition mountable by itself.</summary>
     public int PartitionOffset { get; init; } = 16;
 

@@ -32,6 +32,9 @@ internal sealed class IsoImagePlan
     public required long TreeDataBlock { get; init; }
     public required long TreeDataBlocks { get; init; }
 
+    /// <summary>First block of the tail file (<see cref="IsoFilePlacement.Tail"/>), whose contents the caller wrote before the image.</summary>
+    public required long? TailBlock { get; init; }
+
     /// <summary>Blocks of the ISO 9660 volume (GPT partition 1 ends here); appended partitions follow.</summary>
     public required long IsoBlocks { get; init; }
 
@@ -142,6 +145,14 @@ internal sealed record AddedFileRegion(IsoTreeNode Node) : IsoRegion(Node.DataBl
 internal sealed record TreeFilesRegion(long Block, long Blocks) : IsoRegion(Block * IsoImagePlan.BlockSize, Blocks * IsoImagePlan.BlockSize)
 {
     public override IsoWriteStage Stage => IsoWriteStage.TreeFiles;
+}
+
+/// <summary>The tail file's extent: its contents are already in place, so writing the image only steps over them.</summary>
+internal sealed record TailFileRegion(IsoTreeNode Node) : IsoRegion(Node.DataBlock * IsoImagePlan.BlockSize, Node.Size)
+{
+    public override IsoWriteStage Stage => IsoWriteStage.TreeFiles;
+
+    public override string? Name => Node.Path;
 }
 
 internal sealed record AppendedPartitionRegion(AppendedPlacement Partition) : IsoRegion(Partition.StartBlock * IsoImagePlan.BlockSize, Partition.Length)

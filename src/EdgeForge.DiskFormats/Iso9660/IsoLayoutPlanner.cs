@@ -11,7 +11,8 @@ namespace EdgeForge.DiskFormats.Iso9660;
 /// terminator); with a partition offset P a second descriptor set at P+16 whose addresses are relative to P, so GPT
 /// partition 1 is an ISO 9660 filesystem of its own (libisofs "partition_offset"); the boot catalog; path tables,
 /// directories and Rock Ridge continuation areas of each descriptor set; added files (boot images); tree file data;
-/// appended partitions; backup GPT. Directories precede all file data, and continuation areas precede the data of
+/// the tail file, if one, and the added files placed after it (<see cref="IsoFilePlacement"/>); appended partitions;
+/// backup GPT. Directories precede all file data, and continuation areas precede the data of
 /// their files, because streaming readers (libarchive) read an image strictly forwards.
 /// </remarks>
 internal static class IsoLayoutPlanner
@@ -23,7 +24,66 @@ internal static class IsoLayoutPlanner
 
     private const int VirtualSectorSize = 512;
 
+    /// <summary>Where the tail file starts: fixed by everything before it, so known before its contents exist.</summary>
+    public static long TailBlock(IsoImageOptions options, IReadOnlyList<IFileTreeSource> sources, IReadOnlyList<IsoAddedFile> added) =>
+        Place(options, sources, added).TailBlock;
+
     public static IsoImagePlan Plan(IsoImageOptions options, IReadOnlyList<IFileTreeSource> sources, IReadOnlyList<IsoAddedFile> added)
+    {
+        var (tree, metadata, sets, catalogBlock, front, treeDataBlock, treeDataEnd, tail, tailBlock, late, isoBlocks) = Place(options, sources, added);
+        var hybrid = options.Partitions is { } partitions ? IsoHybridSystemArea.Plan(options, partitions, isoBlocks, isoBlocks - treeDataBlock) : null;
+        var totalBlocks = hybrid?.TotalBlocks ?? isoBlocks;
+        var (catalogEntries, patches, mbrBootImage) = PlanElTorito(options, tree, hybrid);
+
+        var regions = new List<IsoRegion> { new SystemAreaRegion(Iso9660Writer.SystemAreaBlocks * (long)BlockSize) };
+        regions.AddRange(sets.Select(s => new VolumeDescriptorsRegion(s)));
+        if (catalogBlock is { } catalog)
+        {
+            regions.Add(new BootCatalogRegion(catalog));
+        }
+
+        regions.AddRange(sets.Select(s => new DirectoryMetadataRegion(s, metadata.Blocks)));
+        regions.AddRange(front.Where(n => n.Size > 0).Select(n => new AddedFileRegion(n)));
+        regions.Add(new TreeFilesRegion(treeDataBlock, treeDataEnd - treeDataBlock));
+        if (tail is not null)
+        {
+            regions.Add(new TailFileRegion(tail));
+        }
+
+        regions.AddRange(late.Where(n => n.Size > 0).Select(n => new AddedFileRegion(n)));
+        if (hybrid is not null)
+        {
+            regions.AddRange(hybrid.Appended.Select(a => new AppendedPartitionRegion(a)));
+            regions.Add(new BackupGptRegion(hybrid.Gpt));
+        }
+
+        return new IsoImagePlan
+        {
+            Options = options,
+            Tree = tree,
+            Metadata = metadata,
+            DescriptorSets = sets,
+            CatalogBlock = catalogBlock,
+            CatalogEntries = catalogEntries,
+            Patches = patches,
+            MbrBootImage = mbrBootImage,
+            TreeDataBlock = treeDataBlock,
+            TreeDataBlocks = isoBlocks - treeDataBlock,
+            TailBlock = tail is null ? null : tailBlock,
+            IsoBlocks = isoBlocks,
+            Hybrid = hybrid,
+            TotalBlocks = totalBlocks,
+            Regions = regions,
+        };
+    }
+
+    /// <summary>What <see cref="Place"/> decides: the tree with every file's extent, the metadata, and where each group of files lies.</summary>
+    private sealed record DataPlacement(IsoTree Tree, IsoMetadataLayout Metadata, List<IsoDescriptorSet> Sets, long? CatalogBlock, List<IsoTreeNode> Front,
+        long TreeDataBlock, long TreeDataEnd, IsoTreeNode? Tail, long TailBlock, List<IsoTreeNode> Late, long IsoBlocks);
+
+    /// <summary>The tree, its metadata layout and every file's extent, in the order of the image.</summary>
+    private static DataPlacement Place(
+        IsoImageOptions options, IReadOnlyList<IFileTreeSource> sources, IReadOnlyList<IsoAddedFile> added)
     {
         var tree = IsoTreeBuilder.Build(options, sources, added);
 
@@ -49,57 +109,32 @@ internal static class IsoLayoutPlanner
         }
 
         next += sets.Count * metadata.Blocks;
-        foreach (var node in tree.AddedNodes)
+        void Place(IsoTreeNode node)
         {
             node.DataBlock = node.Size == 0 ? 0 : next;
             next += BinaryFields.DivideRoundingUp(node.Size, BlockSize);
         }
 
+        var front = tree.AddedNodes.Where(n => n.Added!.Placement == IsoFilePlacement.Front).ToList();
+        front.ForEach(Place);
         var treeDataBlock = next;
         foreach (var node in tree.DeliveryOrder.SelectMany(d => d))
         {
-            node.DataBlock = node.Size == 0 ? 0 : next;
-            next += BinaryFields.DivideRoundingUp(node.Size, BlockSize);
+            Place(node);
         }
 
-        var isoBlocks = next;
-        var hybrid = options.Partitions is { } partitions ? IsoHybridSystemArea.Plan(options, partitions, isoBlocks, isoBlocks - treeDataBlock) : null;
-        var totalBlocks = hybrid?.TotalBlocks ?? isoBlocks;
-        var (catalogEntries, patches, mbrBootImage) = PlanElTorito(options, tree, hybrid);
-
-        var regions = new List<IsoRegion> { new SystemAreaRegion(Iso9660Writer.SystemAreaBlocks * (long)BlockSize) };
-        regions.AddRange(sets.Select(s => new VolumeDescriptorsRegion(s)));
-        if (catalogBlock is { } catalog)
+        var treeDataEnd = next;
+        // The tail starts right after the trees' data whatever its length, so its offset is known before its contents.
+        var tail = tree.AddedNodes.SingleOrDefault(n => n.Added!.Placement == IsoFilePlacement.Tail);
+        var tailBlock = next;
+        if (tail is not null)
         {
-            regions.Add(new BootCatalogRegion(catalog));
+            Place(tail);
         }
 
-        regions.AddRange(sets.Select(s => new DirectoryMetadataRegion(s, metadata.Blocks)));
-        regions.AddRange(tree.AddedNodes.Where(n => n.Size > 0).Select(n => new AddedFileRegion(n)));
-        regions.Add(new TreeFilesRegion(treeDataBlock, isoBlocks - treeDataBlock));
-        if (hybrid is not null)
-        {
-            regions.AddRange(hybrid.Appended.Select(a => new AppendedPartitionRegion(a)));
-            regions.Add(new BackupGptRegion(hybrid.Gpt));
-        }
-
-        return new IsoImagePlan
-        {
-            Options = options,
-            Tree = tree,
-            Metadata = metadata,
-            DescriptorSets = sets,
-            CatalogBlock = catalogBlock,
-            CatalogEntries = catalogEntries,
-            Patches = patches,
-            MbrBootImage = mbrBootImage,
-            TreeDataBlock = treeDataBlock,
-            TreeDataBlocks = isoBlocks - treeDataBlock,
-            IsoBlocks = isoBlocks,
-            Hybrid = hybrid,
-            TotalBlocks = totalBlocks,
-            Regions = regions,
-        };
+        var late = tree.AddedNodes.Where(n => n.Added!.Placement == IsoFilePlacement.AfterTail).ToList();
+        late.ForEach(Place);
+        return new DataPlacement(tree, metadata, sets, catalogBlock, front, treeDataBlock, treeDataEnd, tail, tailBlock, late, next);
     }
 
     private static (List<ElToritoPlacedEntry> Entries, Dictionary<IsoTreeNode, ElToritoBootEntry> Patches, IsoTreeNode? MbrBootImage) PlanElTorito(

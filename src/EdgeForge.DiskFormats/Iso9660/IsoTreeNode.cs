@@ -3,7 +3,21 @@ using EdgeForge.FileTree;
 namespace EdgeForge.DiskFormats.Iso9660;
 
 /// <summary>A file added to an image besides the trees: in memory or a local file (boot images, generated configs).</summary>
-internal sealed record IsoAddedFile(string IsoPath, byte[]? Contents, string? LocalPath, long Size, int Mode);
+/// <param name="Placement">Where its data goes: before the trees' files, or after the tail file (see <see cref="IsoFilePlacement"/>).</param>
+internal sealed record IsoAddedFile(string IsoPath, byte[]? Contents, string? LocalPath, long Size, int Mode, IsoFilePlacement Placement = IsoFilePlacement.Front);
+
+/// <summary>
+/// Where an added file's data is placed. The tail file (<see cref="Iso9660Writer.AddTailFile"/>) is written before the
+/// rest of the image, so everything before it must have a size known up front; a file made only after the tail's
+/// contents (a boot file captured on the way, an ESP built from it) goes after the tail and is sized when the image is
+/// written.
+/// </summary>
+internal enum IsoFilePlacement
+{
+    Front,
+    Tail,
+    AfterTail,
+}
 
 /// <summary>One name of the image being written: what Rock Ridge describes, and where each tree puts it.</summary>
 internal sealed class IsoTreeNode

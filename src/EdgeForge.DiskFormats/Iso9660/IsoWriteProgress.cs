@@ -77,7 +77,8 @@ internal sealed class IsoProgressReporter(IProgress<IsoWriteProgress>? progress,
         Report();
     }
 
-    private void Written(int bytes)
+    /// <summary>Counts bytes already in place (the tail file) as written.</summary>
+    public void Count(long bytes)
     {
         _written += bytes;
         if (_written - _reported >= Interval)
@@ -85,6 +86,8 @@ internal sealed class IsoProgressReporter(IProgress<IsoWriteProgress>? progress,
             Report();
         }
     }
+
+    private void Written(int bytes) => Count(bytes);
 
     private void Report()
     {

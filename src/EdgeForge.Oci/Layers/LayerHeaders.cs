@@ -105,6 +105,15 @@ public sealed class LayerHeaderCache(long maxEntries)
         return headers;
     }
 
+    /// <summary>Remembers headers read elsewhere (from a download as it passed, <see cref="LayerHeaderTee"/>) for a verified blob.</summary>
+    public void Prime(Digest digest, LayerHeaders headers)
+    {
+        if (_layers.TryAdd(digest, new Lazy<Task<LayerHeaders>>(Task.FromResult(headers))))
+        {
+            Touch(digest, headers.Entries.Count);
+        }
+    }
+
     private void Touch(Digest digest, int entries)
     {
         lock (_recent)
