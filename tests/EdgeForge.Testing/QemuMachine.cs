@@ -87,6 +87,27 @@ public sealed class QemuMachine : IDisposable
     public static bool UsesKvm(GuestArchitecture architecture) =>
         File.Exists("/dev/kvm") && RuntimeInformation.OSArchitecture == (architecture == GuestArchitecture.Arm64 ? System.Runtime.InteropServices.Architecture.Arm64 : System.Runtime.InteropServices.Architecture.X64);
 
+    /// <summary>
+    /// Whether KVM here can run a machine with System Management Mode, which Secure Boot OVMF needs for its variable
+    /// store. A nested KVM host may refuse it ("System Management Mode not supported by this hypervisor"); such boots
+    /// then run under TCG, which emulates SMM. Probed once: a paused q35 machine that QEMU either refuses at once or starts.
+    /// </summary>
+    private static readonly Lazy<bool> KvmSupportsSmm = new(() =>
+    {
+        var start = ExternalTool.StartInfo("qemu-system-x86_64",
+            ["-accel", "kvm", "-machine", "q35,smm=on", "-cpu", "host,-arch-capabilities", "-m", "64", "-display", "none", "-nodefaults", "-monitor", "none", "-S"]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
+        var error = process.StandardError.ReadToEndAsync();
+        if (process.WaitForExit(3000))
+        {
+            return !error.GetAwaiter().GetResult().Contains("System Management Mode", StringComparison.OrdinalIgnoreCase) && process.ExitCode == 0;
+        }
+
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return true;
+    });
+
     public static QemuMachine Start(QemuOptions options)
     {
         var directory = new TestDirectory("edgeforge-qemu-");
@@ -138,7 +159,7 @@ public sealed class QemuMachine : IDisposable
     private static (string Binary, List<string> Arguments) CommandLine(QemuOptions options, TestDirectory directory, string serialLog)
     {
         var arm = options.Architecture == GuestArchitecture.Arm64;
-        var kvm = UsesKvm(options.Architecture);
+        var kvm = UsesKvm(options.Architecture) && (options.Firmware != Firmware.UefiSecureBoot || KvmSupportsSmm.Value);
         var arguments = new List<string>
         {
             // Secure Boot OVMF keeps its variables in SMM: only q35 has SMM, and the flash must refuse writes from outside it.
@@ -147,8 +168,10 @@ public sealed class QemuMachine : IDisposable
         };
         if (arm || kvm)
         {
-            // virt has no default CPU model worth booting; under KVM the host's own is the one that works.
-            arguments.AddRange(["-cpu", kvm ? "host" : "max"]);
+            // virt has no default CPU model worth booting; under KVM the host's own is the one that works — without
+            // IA32_ARCH_CAPABILITIES (MSR 0x10a) on x86: nested KVM hosts (this CI's among them) advertise it and then
+            // refuse its value, and QEMU aborts at start. The guest only loses a hint for its speculation mitigations.
+            arguments.AddRange(["-cpu", kvm ? (arm ? "host" : "host,-arch-capabilities") : "max"]);
         }
 
         if (options.Firmware is Firmware.Uefi or Firmware.UefiSecureBoot)

@@ -495,9 +495,11 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             length => $"{length:N0} bytes").ConfigureAwait(false);
 
         // UEFI only, as AuroraBoot's UKI ISO: a unified kernel image is an EFI program.
-        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated, () =>
+        // Made now: the key set is disposed when this method returns.
+        var summary =
             $"Trusted Boot: {string.Join(", ", image.Images.Select(i => $"{i.Entry.Name}.efi {i.Length:N0} bytes"))} (kernel {image.Kernel}, initrd: the installer root filesystem), " +
-            $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}")
+            $"systemd-boot and stub from {image.AssetsFrom}, signed by {keys.DbCertificate.Subject}; keys {(settings.AutoEnrollKeys ? "enrolled automatically in Setup Mode" : "offered for enrolment")}";
+        return new BootLayout(UefiOnlyIsoOptions(espPath), [], generated, () => summary)
         {
             Title = "the Trusted Boot ISO (UEFI, CD + USB)",
             RootTrees = [new DirectoryFileTreeSource(packed, readExtendedAttributes: false), payload.Luet],

@@ -335,10 +335,14 @@ public static class ProjectLoader
 
     /// <summary>
     /// Shared layers once (base + customisations), one Kubernetes layer per image, the installer (SquashFS about the
-    /// size of the compressed base) plus embedded files, and the same again as temporary space for the ISO rename.
+    /// size of the compressed base) plus embedded files, and the boot files captured while the ISO is written (the
+    /// SquashFS goes straight into the ISO, which is renamed into place, so nothing else is temporary).
     /// Kubernetes layers are always counted: with BUNDLE_K8S_AND_AGENT_PROVIDER=false the base's systemd decides at
     /// build time whether they are bundled, and an estimate must not come out short.
     /// </summary>
+    /// <summary>A Kairos kernel (~15 MB), its initramfs (~100 MB with dracut's modules) and the ESP (a few MB), rounded up.</summary>
+    private const long CapturedBootFilesBytes = 128L << 20;
+
     private static DiskEstimate Estimate(BuildSettings settings, IReadOnlyList<ProviderImagePlan> images, EmbeddedInputs inputs)
     {
         var catalog = BaseImageCatalog.BuiltIn;
@@ -351,7 +355,7 @@ public static class ProjectLoader
             new("base image and shared layers", baseBytes),
             new($"Kubernetes layers ({images.Count} × {settings.K8sDistribution})", kubernetes),
             new("installer ISO", iso),
-            new("temporary space while writing the ISO", iso),
+            new("boot files captured while writing the ISO (kernel, initramfs, ESP)", CapturedBootFilesBytes),
         };
         return new DiskEstimate(parts.Sum(p => p.Value), parts);
     }

@@ -195,6 +195,10 @@ public sealed class ImageFileTree : IFileTreeSource
                 var data = tarEntry.DataStream ?? Stream.Null;
                 await consumer(entry, data, cancellationToken).ConfigureAwait(false);
             }
+
+            // The tar's end comes before the stream's (record padding, the compressor's trailer); the layer's digests
+            // are checked only at the stream's end, so read the rest for them to be checked at all.
+            await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         }
     }
 

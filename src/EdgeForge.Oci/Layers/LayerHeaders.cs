@@ -57,6 +57,9 @@ public sealed record LayerHeaders(IReadOnlyList<(long Ordinal, FileTreeEntry Ent
             entries.Add((ordinal, ImageFileTree.ToEntry(tarEntry, path)));
         }
 
+        // To the stream's end, where a verifying stream checks the layer's digest (the tar's end marker comes first).
+        await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+
         return new LayerHeaders(entries, opaqueDirectories, whiteouts);
     }
 }
