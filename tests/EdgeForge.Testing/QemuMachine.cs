@@ -83,9 +83,66 @@ public sealed class QemuMachine : IDisposable
     /// <summary>The file the guest's first serial port writes to.</summary>
     public string SerialLog { get; }
 
-    /// <summary>Whether this machine runs under KVM: /dev/kvm exists and the guest architecture is the host's.</summary>
+    /// <summary>
+    /// Whether this machine runs under KVM: /dev/kvm exists, the guest architecture is the host's, and KVM here
+    /// really runs a Linux guest (<see cref="KvmRunsLinux"/>).
+    /// </summary>
     public static bool UsesKvm(GuestArchitecture architecture) =>
-        File.Exists("/dev/kvm") && RuntimeInformation.OSArchitecture == (architecture == GuestArchitecture.Arm64 ? System.Runtime.InteropServices.Architecture.Arm64 : System.Runtime.InteropServices.Architecture.X64);
+        File.Exists("/dev/kvm") && RuntimeInformation.OSArchitecture == (architecture == GuestArchitecture.Arm64 ? System.Runtime.InteropServices.Architecture.Arm64 : System.Runtime.InteropServices.Architecture.X64)
+        && (architecture == GuestArchitecture.Arm64 || KvmRunsLinux.Value);
+
+    /// <summary>
+    /// A nested KVM host may offer /dev/kvm and still hang every Linux guest right after the firmware hands over (seen
+    /// on this CI: SeaBIOS runs, the kernel never prints). Probed by booting the host's kernel with no root filesystem:
+    /// under a working KVM it prints its banner and panics within seconds; otherwise every boot runs under TCG. The
+    /// answer is kept per boot of the host in /tmp, so the test processes of one run probe once.
+    /// </summary>
+    private static readonly Lazy<bool> KvmRunsLinux = new(() =>
+    {
+        var bootId = File.Exists("/proc/sys/kernel/random/boot_id") ? File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() : "unknown";
+        var record = Path.Combine(Path.GetTempPath(), $"edgeforge-kvm-probe.{bootId}");
+        if (File.Exists(record))
+        {
+            return File.ReadAllText(record).Trim() == "kvm";
+        }
+
+        var kernel = Directory.Exists("/boot") ? Directory.GetFiles("/boot", "vmlinuz-*").Order(StringComparer.Ordinal).LastOrDefault() : null;
+        var works = kernel is not null && ProbeKvm(kernel);
+        var temporary = record + "." + Environment.ProcessId;
+        File.WriteAllText(temporary, works ? "kvm" : "tcg");
+        File.Move(temporary, record, overwrite: true);
+        return works;
+    });
+
+    private static bool ProbeKvm(string kernel)
+    {
+        using var directory = new TestDirectory("edgeforge-kvm-probe-");
+        var serial = directory.Combine("serial.log");
+        var start = ExternalTool.StartInfo("qemu-system-x86_64",
+            ["-machine", "pc", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", "256", "-display", "none", "-nodefaults", "-no-reboot",
+             "-serial", "file:" + serial, "-kernel", kernel, "-append", "console=ttyS0 panic=-1"]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
+        _ = process.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            if (File.Exists(serial) && File.ReadAllText(serial).Contains("Linux version", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            Thread.Sleep(200);
+        }
+
+        var booted = File.Exists(serial) && File.ReadAllText(serial).Contains("Linux version", StringComparison.Ordinal);
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.WaitForExit();
+        return booted;
+    }
 
     /// <summary>
     /// Whether KVM here can run a machine with System Management Mode, which Secure Boot OVMF needs for its variable

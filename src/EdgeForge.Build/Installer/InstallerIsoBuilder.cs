@@ -83,10 +83,10 @@ public sealed record InstallerIsoResult(
     IReadOnlyList<string> ContentParts);
 
 /// <summary>
-/// Builds the installer ISO of EDGEFORGE.md §6 from the plan and the installer image: one streamed pass over the image's
-/// layers writes <c>rootfs.squashfs</c> (to a temporary file in the build directory — the writer of the ISO needs every
-/// size before its first byte) and captures kernel, initramfs and in-image boot loaders on the way; then the ESP and the
-/// hybrid ISO are written in one forward pass under a temporary name, hashed while written, and renamed when complete.
+/// Builds the installer ISO of EDGEFORGE.md §6 from the plan and the installer image, in one file under a temporary
+/// name: one streamed pass over the image's layers writes <c>rootfs.squashfs</c> straight into the ISO at the offset its
+/// layout fixes (the ISO's tail file) and captures kernel, initramfs and in-image boot loaders on the way; then the ESP is
+/// made and the rest of the hybrid ISO written around the SquashFS, the whole hashed, and renamed when complete.
 /// </summary>
 public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions options)
 {
