@@ -140,7 +140,7 @@ internal sealed class DataPipeline
             for (long block = 0; block < fullBlocks; block++)
             {
                 var input = RentBuffer();
-                ReadExactly(content, input, _blockSize, entry);
+                ReadExactly(content, input, 0, _blockSize, entry);
                 if (candidate && block == 0)
                 {
                     prefix = new PrefixKey(size, Fingerprint(input.AsSpan(0, _blockSize)));
@@ -168,20 +168,28 @@ internal sealed class DataPipeline
                 await EnqueueAsync(item).ConfigureAwait(false);
             }
 
+            // A tail that fits is read straight into the fragment being filled, past its end, and taken in (by moving
+            // the fragment's length) only if the file is not a duplicate: no copy for most small files. A tail that
+            // does not fit waits in a buffer of its own, as the fragment is flushed only for a file that is not.
             var tailLength = (int)(size % _blockSize);
-            var tail = tailLength > 0 ? RentBuffer() : null;
-            if (tail is not null)
+            byte[]? tail = null;
+            var tailOffset = 0;
+            var ownTail = false;
+            if (tailLength > 0)
             {
-                ReadExactly(content, tail, tailLength, entry);
+                ownTail = _fragmentLength + tailLength > _blockSize;
+                tail = ownTail ? RentBuffer() : _fragment;
+                tailOffset = ownTail ? 0 : _fragmentLength;
+                ReadExactly(content, tail, tailOffset, tailLength, entry);
                 if (candidate && fullBlocks == 0)
                 {
-                    prefix = new PrefixKey(size, Fingerprint(tail.AsSpan(0, tailLength)));
+                    prefix = new PrefixKey(size, Fingerprint(tail.AsSpan(tailOffset, tailLength)));
                     hashed = JoinGroup(prefix, fileIndex, ordinal);
                 }
 
                 if (hashed)
                 {
-                    _sha256.AppendData(tail, 0, tailLength);
+                    _sha256.AppendData(tail, tailOffset, tailLength);
                 }
             }
 
@@ -203,12 +211,12 @@ internal sealed class DataPipeline
             {
                 if (tail is not null)
                 {
-                    if (_fragmentLength + tailLength > _blockSize)
+                    if (ownTail)
                     {
                         await FlushFragmentAsync().ConfigureAwait(false);
+                        tail.AsSpan(0, tailLength).CopyTo(_fragment);
                     }
 
-                    tail.AsSpan(0, tailLength).CopyTo(_fragment.AsSpan(_fragmentLength));
                     end.FragmentIndex = _fragmentIndex;
                     end.FragmentOffset = (uint)_fragmentLength;
                     _fragmentLength += tailLength;
@@ -225,9 +233,9 @@ internal sealed class DataPipeline
                 }
             }
 
-            if (tail is not null)
+            if (ownTail)
             {
-                ReturnBuffer(tail);
+                ReturnBuffer(tail!);
             }
 
             await EnqueueAsync(end).ConfigureAwait(false);
@@ -521,9 +529,9 @@ internal sealed class DataPipeline
     /// Reads synchronously: contents come from local files or from streams over data already fetched, and an
     /// asynchronous read costs a thread pool hop per call — per file and per block, the reader's main cost.
     /// </summary>
-    private static void ReadExactly(Stream content, byte[] buffer, int count, FileTreeEntry entry)
+    private static void ReadExactly(Stream content, byte[] buffer, int offset, int count, FileTreeEntry entry)
     {
-        if (content.ReadAtLeast(buffer.AsSpan(0, count), count, throwOnEndOfStream: false) < count)
+        if (content.ReadAtLeast(buffer.AsSpan(offset, count), count, throwOnEndOfStream: false) < count)
         {
             throw new IOException($"{entry.Path}: the contents end before the {entry.Size} bytes the tree declares (changed while read?)");
         }
