@@ -56,6 +56,11 @@ internal sealed class DataPipeline
     private readonly Dictionary<PrefixKey, ContentGroup> _groups = [];
     private readonly Dictionary<ContentKey, int> _firstFileWithContent = [];
     private int _filesDelivered;
+
+    // The fragment block last read back from the image, decompressed: duplicates tend to come in runs (a copied
+    // directory), whose first copies' tails sit side by side in the same fragments.
+    private byte[]? _readBackFragment;
+    private uint _readBackFragmentIndex = SquashFsFormat.InvalidFragment;
     private byte[] _fragment;
     private int _fragmentLength;
     private uint _fragmentIndex;
@@ -408,8 +413,14 @@ internal sealed class DataPipeline
                         continue;
                     }
 
-                    var length = ReadStoredBlock(position, entry, stored, plain, _blockSize);
-                    position += length;
+                    var (contents, length, storedLength) = ReadStoredBlock(position, entry, stored, plain);
+                    if (length != _blockSize)
+                    {
+                        throw new InvalidDataException($"reading back a data block at {position}: {length} bytes instead of {_blockSize}");
+                    }
+
+                    _readBackSha256.AppendData(contents, 0, length);
+                    position += storedLength;
                 }
             }
 
@@ -422,14 +433,26 @@ internal sealed class DataPipeline
                 }
                 else
                 {
-                    WaitForWriter(() => Fragments.Count > fragmentIndex);
-                    (long Start, uint Size) fragment;
-                    lock (_outputLock)
+                    if (fragmentIndex != _readBackFragmentIndex)
                     {
-                        fragment = Fragments[(int)fragmentIndex];
+                        WaitForWriter(() => Fragments.Count > fragmentIndex);
+                        (long Start, uint Size) fragment;
+                        lock (_outputLock)
+                        {
+                            fragment = Fragments[(int)fragmentIndex];
+                        }
+
+                        _readBackFragment ??= new byte[_blockSize];
+                        var (contents, length, _) = ReadStoredBlock(fragment.Start, fragment.Size, stored, _readBackFragment);
+                        if (contents != _readBackFragment)
+                        {
+                            contents.AsSpan(0, length).CopyTo(_readBackFragment);
+                        }
+
+                        _readBackFragmentIndex = fragmentIndex;
                     }
 
-                    ReadStoredBlock(fragment.Start, fragment.Size, stored, plain, -1, (int)group.FragmentOffset, tailLength);
+                    _readBackSha256.AppendData(_readBackFragment!, (int)group.FragmentOffset, tailLength);
                 }
             }
 
@@ -443,14 +466,12 @@ internal sealed class DataPipeline
     }
 
     /// <summary>
-    /// Reads the block stored at <paramref name="position"/> with size field <paramref name="entry"/>, decompresses
-    /// it unless stored raw, and hashes <paramref name="count"/> bytes of it from <paramref name="offset"/> (all of
-    /// it when <paramref name="count"/> is -1). Returns the stored length. <paramref name="expectedLength"/>, when
-    /// not -1, is what the block must decompress to.
+    /// Reads the block stored at <paramref name="position"/> with size field <paramref name="entry"/> (bit 24: stored
+    /// raw) and decompresses it into <paramref name="plain"/> unless raw; returns where its contents are, their length
+    /// and the stored length.
     /// </summary>
-    private int ReadStoredBlock(long position, uint entry, byte[] stored, byte[] plain, int expectedLength, int offset = 0, int count = -1)
+    private (byte[] Contents, int Length, int StoredLength) ReadStoredBlock(long position, uint entry, byte[] stored, byte[] plain)
     {
-        var raw = (entry & SquashFsFormat.DataBlockUncompressedBit) != 0;
         var length = (int)(entry & ~SquashFsFormat.DataBlockUncompressedBit);
         lock (_outputLock)
         {
@@ -460,21 +481,9 @@ internal sealed class DataPipeline
             _output.Position = writerPosition;
         }
 
-        var contents = stored;
-        var contentsLength = length;
-        if (!raw)
-        {
-            contentsLength = _compressor.Decompress(stored, length, plain);
-            contents = plain;
-        }
-
-        if (expectedLength >= 0 && contentsLength != expectedLength)
-        {
-            throw new InvalidDataException($"reading back a data block at {position}: {contentsLength} bytes instead of {expectedLength}");
-        }
-
-        _readBackSha256.AppendData(contents, offset, count < 0 ? contentsLength : count);
-        return length;
+        return (entry & SquashFsFormat.DataBlockUncompressedBit) != 0
+            ? (stored, length, length)
+            : (plain, _compressor.Decompress(stored, length, plain), length);
     }
 
     /// <summary>Blocks the reader until the writer has got as far as <paramref name="done"/> says (checked under the output lock).</summary>

@@ -129,6 +129,8 @@ public sealed class DuplicateDetectionTests : IDisposable
         Add("small/first", small);
         Add("small/last-byte-differs", Changed(small, 299));
         Add("small/copy-nearby", small.ToArray(), isDuplicate: true);
+        var otherSmall = Compressible(200);
+        Add("small/other", otherSmall);
 
         // Fillers of distinct sizes push several fragment blocks out, so the next copies' first files are read back
         // from fragments already in the image.
@@ -139,6 +141,9 @@ public sealed class DuplicateDetectionTests : IDisposable
 
         Add("small/copy-far-away", small.ToArray(), isDuplicate: true);
         Add("small/copy-of-last-byte-differs", Changed(small, 299), isDuplicate: true);
+
+        // Its first copy shares a fragment with small/first's: read back from the fragment just decompressed.
+        Add("small/copy-of-other", otherSmall.ToArray(), isDuplicate: true);
 
         // Empty files are never duplicates: they have no data to share.
         Add("empty/a", []);
