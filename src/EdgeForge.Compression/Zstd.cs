@@ -14,6 +14,10 @@ public static class Zstd
     [ThreadStatic]
     private static ZstdDecompressionContextHandle? t_decompressionContext;
 
+    /// <summary>The level set on this thread's compression context; ZSTD_compress2 keeps parameters across calls.</summary>
+    [ThreadStatic]
+    private static int t_compressionLevel;
+
     private static readonly Lazy<string> LibraryVersion = new(() => Marshal.PtrToStringUTF8(ZstdNative.VersionString()) ?? "");
 
     /// <summary>libzstd's version string, e.g. "1.5.4".</summary>
@@ -98,8 +102,13 @@ public static class Zstd
     private static nuint CompressCore(ReadOnlySpan<byte> source, Span<byte> destination, int level)
     {
         ValidateLevel(level);
-        var context = t_compressionContext ??= ZstdCompressionContextHandle.Create();
-        ZstdNative.ThrowIfError(ZstdNative.SetParameter(context, ZstdNative.CompressionLevelParameter, level), "setting the level");
+        var context = t_compressionContext;
+        if (context is null || t_compressionLevel != level)
+        {
+            context ??= t_compressionContext = ZstdCompressionContextHandle.Create();
+            ZstdNative.ThrowIfError(ZstdNative.SetParameter(context, ZstdNative.CompressionLevelParameter, level), "setting the level");
+            t_compressionLevel = level;
+        }
         unsafe
         {
             fixed (byte* sourcePointer = source)

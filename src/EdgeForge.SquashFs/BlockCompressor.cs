@@ -31,6 +31,12 @@ internal abstract class BlockCompressor
     /// </summary>
     public abstract int Compress(ReadOnlySpan<byte> source, byte[] destination);
 
+    /// <summary>
+    /// Decompresses one stored block into <paramref name="destination"/> and returns its length — how the data
+    /// pipeline reads back a file already in the image to prove a later file its duplicate.
+    /// </summary>
+    public abstract int Decompress(byte[] source, int length, Span<byte> destination);
+
     private sealed class GzipBlockCompressor(int level) : BlockCompressor
     {
         /// <summary>mksquashfs's gzip defaults: level 9, window 15, no strategies (gzip_wrapper.h).</summary>
@@ -58,6 +64,9 @@ internal abstract class BlockCompressor
             source.Length > 1 && ZLib.TryCompress(source, destination.AsMemory(0, Math.Min(destination.Length, source.Length - 1)), level, out var written)
                 ? written
                 : -1;
+
+        public override int Decompress(byte[] source, int length, Span<byte> destination) =>
+            ZLib.Decompress(source.AsMemory(0, length), destination);
     }
 
     private sealed class ZstdBlockCompressor(int level) : BlockCompressor
@@ -90,5 +99,8 @@ internal abstract class BlockCompressor
             source.Length > 1 && Zstd.TryCompress(source, destination.AsSpan(0, Math.Min(destination.Length, source.Length - 1)), level, out var written)
                 ? written
                 : -1;
+
+        public override int Decompress(byte[] source, int length, Span<byte> destination) =>
+            Zstd.Decompress(source.AsSpan(0, length), destination);
     }
 }

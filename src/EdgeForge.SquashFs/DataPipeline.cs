@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using EdgeForge.FileTree;
@@ -13,10 +15,20 @@ namespace EdgeForge.SquashFs;
 /// thread however large the tree.
 /// </summary>
 /// <remarks>
-/// Duplicates: the reader hashes each file whose size another file shares (SHA-256) and, at its end, looks the
-/// (size, digest) pair up among the files before it. A duplicate's tail never enters a fragment, and the writer
-/// rewinds over the blocks it had already written for it and points the file at the first copy's blocks — as
-/// mksquashfs does, since a file's blocks are compressed before its end is read.
+/// <para>
+/// Duplicates: only a file whose size another file shares can have one, and among those the reader takes a cheap
+/// fingerprint of the first block (the whole file when it is shorter) and groups files by (size, fingerprint).
+/// The first file of a group is not hashed at all: most groups stay single (same-sized files rarely start alike).
+/// Every later member is SHA-256-hashed as it streams by, and at the group's first collision the first file's digest
+/// is computed after the fact by reading its stored blocks and fragment back from the output and decompressing them.
+/// A file is merged only with an earlier file of equal (size, SHA-256), so the fingerprint decides what gets hashed,
+/// never what gets merged. Outputs that cannot be read back get every same-sized file hashed, as before.
+/// </para>
+/// <para>
+/// A duplicate's tail never enters a fragment, and the writer rewinds over the blocks it had already written for it
+/// and points the file at the first copy's blocks — as mksquashfs does, since a file's blocks are compressed before
+/// its end is read.
+/// </para>
 /// </remarks>
 internal sealed class DataPipeline
 {
@@ -39,12 +51,23 @@ internal sealed class DataPipeline
 
     // Reader state (one file at a time, on the source's callback).
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash _readBackSha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly bool _canReadBack;
+    private readonly Dictionary<PrefixKey, ContentGroup> _groups = [];
     private readonly Dictionary<ContentKey, int> _firstFileWithContent = [];
+    private int _filesDelivered;
+
+    // The fragment block last read back from the image, decompressed: duplicates tend to come in runs (a copied
+    // directory), whose first copies' tails sit side by side in the same fragments.
+    private byte[]? _readBackFragment;
+    private uint _readBackFragmentIndex = SquashFsFormat.InvalidFragment;
     private byte[] _fragment;
     private int _fragmentLength;
     private uint _fragmentIndex;
 
-    // Writer state.
+    // Writer state. The writer updates it and uses the output under _outputLock, so that the reader can read a file
+    // back from the image (duplicate proof) between two of the writer's blocks.
+    private readonly object _outputLock = new();
     private long _position;
     private long _bytesDone;
     private long _lastReportedBytes;
@@ -59,6 +82,7 @@ internal sealed class DataPipeline
         _blockSize = options.BlockSize;
         _progress = progress;
         _position = dataStart;
+        _canReadBack = output.CanRead;
         _fragment = RentBuffer();
         _failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
@@ -111,14 +135,23 @@ internal sealed class DataPipeline
 
         file.Delivered = true;
         var size = file.Size;
-        var hashed = file.SizeShared;
+        var candidate = file.SizeShared;
+        var ordinal = _filesDelivered++;
+        var prefix = default(PrefixKey);
+        var hashed = false;
         try
         {
             var fullBlocks = size / _blockSize;
             for (long block = 0; block < fullBlocks; block++)
             {
                 var input = RentBuffer();
-                ReadExactly(content, input, _blockSize, entry);
+                ReadExactly(content, input, 0, _blockSize, entry);
+                if (candidate && block == 0)
+                {
+                    prefix = new PrefixKey(size, Fingerprint(input.AsSpan(0, _blockSize)));
+                    hashed = JoinGroup(prefix, fileIndex, ordinal);
+                }
+
                 if (hashed)
                 {
                     _sha256.AppendData(input, 0, _blockSize);
@@ -140,14 +173,28 @@ internal sealed class DataPipeline
                 await EnqueueAsync(item).ConfigureAwait(false);
             }
 
+            // A tail that fits is read straight into the fragment being filled, past its end, and taken in (by moving
+            // the fragment's length) only if the file is not a duplicate: no copy for most small files. A tail that
+            // does not fit waits in a buffer of its own, as the fragment is flushed only for a file that is not.
             var tailLength = (int)(size % _blockSize);
-            var tail = tailLength > 0 ? RentBuffer() : null;
-            if (tail is not null)
+            byte[]? tail = null;
+            var tailOffset = 0;
+            var ownTail = false;
+            if (tailLength > 0)
             {
-                ReadExactly(content, tail, tailLength, entry);
+                ownTail = _fragmentLength + tailLength > _blockSize;
+                tail = ownTail ? RentBuffer() : _fragment;
+                tailOffset = ownTail ? 0 : _fragmentLength;
+                ReadExactly(content, tail, tailOffset, tailLength, entry);
+                if (candidate && fullBlocks == 0)
+                {
+                    prefix = new PrefixKey(size, Fingerprint(tail.AsSpan(tailOffset, tailLength)));
+                    hashed = JoinGroup(prefix, fileIndex, ordinal);
+                }
+
                 if (hashed)
                 {
-                    _sha256.AppendData(tail, 0, tailLength);
+                    _sha256.AppendData(tail, tailOffset, tailLength);
                 }
             }
 
@@ -158,42 +205,42 @@ internal sealed class DataPipeline
             }
 
             var end = new PipelineItem { Kind = ItemKind.FileEnd, FileIndex = fileIndex, DuplicateOf = -1, FragmentIndex = SquashFsFormat.InvalidFragment };
-            var key = default(ContentKey);
             if (hashed)
             {
                 Span<byte> digest = stackalloc byte[32];
                 _sha256.GetHashAndReset(digest);
-                key = new ContentKey(size, digest);
+                end.DuplicateOf = FindOriginal(prefix, fileIndex, new ContentKey(size, digest));
             }
 
-            if (hashed && _firstFileWithContent.TryGetValue(key, out var original))
+            if (end.DuplicateOf < 0)
             {
-                end.DuplicateOf = original;
-            }
-            else
-            {
-                if (hashed)
-                {
-                    _firstFileWithContent.Add(key, fileIndex);
-                }
-
                 if (tail is not null)
                 {
-                    if (_fragmentLength + tailLength > _blockSize)
+                    if (ownTail)
                     {
                         await FlushFragmentAsync().ConfigureAwait(false);
+                        tail.AsSpan(0, tailLength).CopyTo(_fragment);
                     }
 
-                    tail.AsSpan(0, tailLength).CopyTo(_fragment.AsSpan(_fragmentLength));
                     end.FragmentIndex = _fragmentIndex;
                     end.FragmentOffset = (uint)_fragmentLength;
                     _fragmentLength += tailLength;
                 }
+
+                if (candidate)
+                {
+                    ref var group = ref CollectionsMarshal.GetValueRefOrNullRef(_groups, prefix);
+                    if (group.FirstFile == fileIndex)
+                    {
+                        group.FragmentIndex = end.FragmentIndex;
+                        group.FragmentOffset = end.FragmentOffset;
+                    }
+                }
             }
 
-            if (tail is not null)
+            if (ownTail)
             {
-                ReturnBuffer(tail);
+                ReturnBuffer(tail!);
             }
 
             await EnqueueAsync(end).ConfigureAwait(false);
@@ -250,6 +297,206 @@ internal sealed class DataPipeline
         _writer.Join();
 
         _sha256.Dispose();
+        _readBackSha256.Dispose();
+    }
+
+    /// <summary>
+    /// A cheap 64-bit fingerprint (four multiply-rotate lanes over 64-bit words): equal bytes give equal
+    /// fingerprints, which is all the duplicate search relies on — it only picks the files worth a SHA-256.
+    /// </summary>
+    internal static ulong Fingerprint(ReadOnlySpan<byte> bytes)
+    {
+        const ulong Prime1 = 0x9E3779B185EBCA87, Prime2 = 0xC2B2AE3D27D4EB4F;
+        var words = MemoryMarshal.Cast<byte, ulong>(bytes);
+        ulong lane0 = Prime1, lane1 = Prime2, lane2 = ~Prime1, lane3 = ~Prime2;
+        var i = 0;
+        for (; i + 4 <= words.Length; i += 4)
+        {
+            lane0 = BitOperations.RotateLeft(lane0 + words[i] * Prime2, 31) * Prime1;
+            lane1 = BitOperations.RotateLeft(lane1 + words[i + 1] * Prime2, 31) * Prime1;
+            lane2 = BitOperations.RotateLeft(lane2 + words[i + 2] * Prime2, 31) * Prime1;
+            lane3 = BitOperations.RotateLeft(lane3 + words[i + 3] * Prime2, 31) * Prime1;
+        }
+
+        for (; i < words.Length; i++)
+        {
+            lane0 = BitOperations.RotateLeft(lane0 ^ words[i] * Prime2, 27) * Prime1;
+        }
+
+        foreach (var b in bytes[(words.Length * sizeof(ulong))..])
+        {
+            lane1 = (lane1 ^ b) * Prime1;
+        }
+
+        var hash = lane0 ^ BitOperations.RotateLeft(lane1, 17) ^ BitOperations.RotateLeft(lane2, 34) ^ BitOperations.RotateLeft(lane3, 51);
+        return (hash ^ (hash >> 29)) * Prime2;
+    }
+
+    /// <summary>
+    /// Puts the file into its (size, fingerprint) group and says whether to SHA-256 it: yes for every member after
+    /// the first, and for the first too when the output cannot be read back to hash it later.
+    /// </summary>
+    private bool JoinGroup(PrefixKey prefix, int fileIndex, int ordinal)
+    {
+        ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, prefix, out var exists);
+        if (exists)
+        {
+            return true;
+        }
+
+        group = new ContentGroup { FirstFile = fileIndex, FirstOrdinal = ordinal, FirstHashed = !_canReadBack, FragmentIndex = SquashFsFormat.InvalidFragment };
+        return !_canReadBack;
+    }
+
+    /// <summary>
+    /// The earliest file with the same size and SHA-256 as this one, or -1 (this file is then recorded as the first
+    /// with its contents). At a group's first collision the group's first file is hashed from the image first, so
+    /// that it is found as what it is — the earliest copy.
+    /// </summary>
+    private int FindOriginal(PrefixKey prefix, int fileIndex, ContentKey key)
+    {
+        ref var group = ref CollectionsMarshal.GetValueRefOrNullRef(_groups, prefix);
+        if (!group.FirstHashed)
+        {
+            Span<byte> digest = stackalloc byte[32];
+            ReadBackDigest(group, prefix.Size, digest);
+            _firstFileWithContent.TryAdd(new ContentKey(prefix.Size, digest), group.FirstFile);
+            group.FirstHashed = true;
+        }
+
+        if (_firstFileWithContent.TryGetValue(key, out var original))
+        {
+            return original;
+        }
+
+        _firstFileWithContent.Add(key, fileIndex);
+        return -1;
+    }
+
+    /// <summary>
+    /// The SHA-256 of a file already handed to the writer, from what the image holds: its data blocks (holes as
+    /// zeros, raw blocks as they are, the rest decompressed) and its tail — from the fragment still being filled, or
+    /// from the fragment block in the image. Waits until the writer has written what it needs.
+    /// </summary>
+    private void ReadBackDigest(in ContentGroup group, long size, Span<byte> digest)
+    {
+        var fullBlocks = (int)(size / _blockSize);
+        var tailLength = (int)(size % _blockSize);
+        var stored = RentBuffer();
+        var plain = RentBuffer();
+        try
+        {
+            if (fullBlocks > 0)
+            {
+                var firstOrdinal = group.FirstOrdinal;
+                WaitForWriter(() => _filesDone > firstOrdinal);
+                long position;
+                int listStart;
+                lock (_outputLock)
+                {
+                    position = (long)_layout.Files[group.FirstFile].BlocksStart;
+                    listStart = _layout.Files[group.FirstFile].BlockListStart;
+                }
+
+                for (var block = 0; block < fullBlocks; block++)
+                {
+                    uint entry;
+                    lock (_outputLock)
+                    {
+                        entry = BlockSizes[listStart + block];
+                    }
+
+                    if (entry == 0)
+                    {
+                        plain.AsSpan(0, _blockSize).Clear();
+                        _readBackSha256.AppendData(plain, 0, _blockSize);
+                        continue;
+                    }
+
+                    var (contents, length, storedLength) = ReadStoredBlock(position, entry, stored, plain);
+                    if (length != _blockSize)
+                    {
+                        throw new InvalidDataException($"reading back a data block at {position}: {length} bytes instead of {_blockSize}");
+                    }
+
+                    _readBackSha256.AppendData(contents, 0, length);
+                    position += storedLength;
+                }
+            }
+
+            if (tailLength > 0)
+            {
+                var fragmentIndex = group.FragmentIndex;
+                if (fragmentIndex == _fragmentIndex)
+                {
+                    _readBackSha256.AppendData(_fragment, (int)group.FragmentOffset, tailLength);
+                }
+                else
+                {
+                    if (fragmentIndex != _readBackFragmentIndex)
+                    {
+                        WaitForWriter(() => Fragments.Count > fragmentIndex);
+                        (long Start, uint Size) fragment;
+                        lock (_outputLock)
+                        {
+                            fragment = Fragments[(int)fragmentIndex];
+                        }
+
+                        _readBackFragment ??= new byte[_blockSize];
+                        var (contents, length, _) = ReadStoredBlock(fragment.Start, fragment.Size, stored, _readBackFragment);
+                        if (contents != _readBackFragment)
+                        {
+                            contents.AsSpan(0, length).CopyTo(_readBackFragment);
+                        }
+
+                        _readBackFragmentIndex = fragmentIndex;
+                    }
+
+                    _readBackSha256.AppendData(_readBackFragment!, (int)group.FragmentOffset, tailLength);
+                }
+            }
+
+            _readBackSha256.GetHashAndReset(digest);
+        }
+        finally
+        {
+            ReturnBuffer(stored);
+            ReturnBuffer(plain);
+        }
+    }
+
+    /// <summary>
+    /// Reads the block stored at <paramref name="position"/> with size field <paramref name="entry"/> (bit 24: stored
+    /// raw) and decompresses it into <paramref name="plain"/> unless raw; returns where its contents are, their length
+    /// and the stored length.
+    /// </summary>
+    private (byte[] Contents, int Length, int StoredLength) ReadStoredBlock(long position, uint entry, byte[] stored, byte[] plain)
+    {
+        var length = (int)(entry & ~SquashFsFormat.DataBlockUncompressedBit);
+        lock (_outputLock)
+        {
+            var writerPosition = _output.Position;
+            _output.Position = position;
+            _output.ReadExactly(stored, 0, length);
+            _output.Position = writerPosition;
+        }
+
+        return (entry & SquashFsFormat.DataBlockUncompressedBit) != 0
+            ? (stored, length, length)
+            : (plain, _compressor.Decompress(stored, length, plain), length);
+    }
+
+    /// <summary>Blocks the reader until the writer has got as far as <paramref name="done"/> says (checked under the output lock).</summary>
+    private void WaitForWriter(Func<bool> done)
+    {
+        lock (_outputLock)
+        {
+            while (!done())
+            {
+                _failed.Token.ThrowIfCancellationRequested();
+                Monitor.Wait(_outputLock, 100);
+            }
+        }
     }
 
     private string PathOf(int node)
@@ -291,9 +538,9 @@ internal sealed class DataPipeline
     /// Reads synchronously: contents come from local files or from streams over data already fetched, and an
     /// asynchronous read costs a thread pool hop per call — per file and per block, the reader's main cost.
     /// </summary>
-    private static void ReadExactly(Stream content, byte[] buffer, int count, FileTreeEntry entry)
+    private static void ReadExactly(Stream content, byte[] buffer, int offset, int count, FileTreeEntry entry)
     {
-        if (content.ReadAtLeast(buffer.AsSpan(0, count), count, throwOnEndOfStream: false) < count)
+        if (content.ReadAtLeast(buffer.AsSpan(offset, count), count, throwOnEndOfStream: false) < count)
         {
             throw new IOException($"{entry.Path}: the contents end before the {entry.Size} bytes the tree declares (changed while read?)");
         }
@@ -326,7 +573,11 @@ internal sealed class DataPipeline
     {
         try
         {
-            _output.Position = _position;
+            lock (_outputLock)
+            {
+                _output.Position = _position;
+            }
+
             var queue = _inOrder.Reader;
             while (true)
             {
@@ -345,7 +596,11 @@ internal sealed class DataPipeline
                     item.WaitUntilCompressed(_failed.Token);
                 }
 
-                Write(item);
+                lock (_outputLock)
+                {
+                    Write(item);
+                    Monitor.PulseAll(_outputLock);
+                }
             }
 
             _written.TrySetResult();
@@ -517,6 +772,25 @@ internal sealed class DataPipeline
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_failure);
             }
         }
+    }
+
+    /// <summary>A duplicate candidate's group: its size and the fingerprint of its first block (or of all of it, when shorter).</summary>
+    private readonly record struct PrefixKey(long Size, ulong Fingerprint);
+
+    /// <summary>What the reader knows of a group's first file, enough to hash it from the image later.</summary>
+    private struct ContentGroup
+    {
+        public int FirstFile;
+
+        /// <summary>How many files were delivered before it: the writer has written its blocks once it has ended that many + 1.</summary>
+        public int FirstOrdinal;
+
+        public uint FragmentIndex;
+
+        public uint FragmentOffset;
+
+        /// <summary>Its (size, SHA-256) is in the content index.</summary>
+        public bool FirstHashed;
     }
 
     /// <summary>Identity of a file's contents: size and SHA-256, so equal keys mean equal contents.</summary>

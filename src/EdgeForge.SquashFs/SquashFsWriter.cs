@@ -146,7 +146,10 @@ public static class SquashFsWriter
         try
         {
             SquashFsWriteResult result;
-            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+            // A small buffer: data blocks (most compress to more than 64 KiB) go straight to write(2) instead of being
+            // copied once more into a buffer as large as a block; only metadata's small writes gather in it. Readable,
+            // so that the data pipeline can read a file back from the image to prove a later file its duplicate.
+            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 64 << 10))
             {
                 result = await WriteAsync(source, stream, options, progress, cancellationToken).ConfigureAwait(false);
             }

@@ -67,7 +67,7 @@ internal struct FileRecord
 
     public bool Delivered;
 
-    /// <summary>Another file has the same size, so this one may be a duplicate or have one: its contents are hashed.</summary>
+    /// <summary>Another file has the same size, so this one may be a duplicate or have one: a duplicate candidate (see DataPipeline).</summary>
     public bool SizeShared;
 }
 
