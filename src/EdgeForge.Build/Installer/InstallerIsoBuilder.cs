@@ -195,8 +195,9 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         try
         {
             // One file from the first byte on: the tail (the SquashFS) is written straight into its extent, then the
-            // ISO around it — no temporary copy of the root filesystem image ever exists.
-            await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+            // ISO around it — no temporary copy of the root filesystem image ever exists. A 64 KiB buffer: the SquashFS
+            // and ISO writers write in blocks of at least that, which then go to write(2) without a copy.
+            await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 << 10);
             if (tail is not null)
             {
                 await using var region = new OffsetStream(file, writer.TailOffset);
@@ -337,7 +338,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             // Past one extent the SquashFS's directory records depend on its length, which must then be known before the
             // ISO is laid out: written to a temporary file first (a root filesystem of more than ~4 GB, rare for an installer).
             var squashfsPath = Path.Combine(work, "rootfs.squashfs");
-            await using (var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+            await using (var output = new FileStream(squashfsPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 << 10))
             {
                 await WriteRootAsync(output, cancellationToken).ConfigureAwait(false);
             }
