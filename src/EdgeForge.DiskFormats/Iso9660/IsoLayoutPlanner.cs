@@ -45,7 +45,7 @@ internal static class IsoLayoutPlanner
         regions.AddRange(sets.Select(s => new DirectoryMetadataRegion(s, metadata.Blocks)));
         regions.AddRange(front.Where(n => n.Size > 0).Select(n => new AddedFileRegion(n)));
         regions.Add(new TreeFilesRegion(treeDataBlock, treeDataEnd - treeDataBlock));
-        if (tail is not null)
+        if (tail is { Size: > 0 })
         {
             regions.Add(new TailFileRegion(tail));
         }

@@ -86,9 +86,18 @@ public sealed class ImageFileTree : IFileTreeSource
             set.Add(path);
         }
 
+        // Up to three layers' headers are read ahead of the one being applied: on a cold process each is a whole
+        // decompression, and they are independent until applied in order.
+        const int ReadAhead = 3;
+        var reads = new Task<LayerHeaders>?[layers.Count];
         for (var layerIndex = 0; layerIndex < layers.Count; layerIndex++)
         {
-            var (layerEntries, opaqueDirectories, whiteouts) = await headers[layerIndex](cancellationToken).ConfigureAwait(false);
+            for (var ahead = layerIndex; ahead < Math.Min(layers.Count, layerIndex + ReadAhead); ahead++)
+            {
+                reads[ahead] ??= headers[ahead](cancellationToken);
+            }
+
+            var (layerEntries, opaqueDirectories, whiteouts) = await reads[layerIndex]!.ConfigureAwait(false);
 
             // Whiteouts and opaque markers of a layer hide only what lower layers hold (layer.md "Whiteouts":
             // they apply to the lower layers; entries of the same layer are never hidden by them).
