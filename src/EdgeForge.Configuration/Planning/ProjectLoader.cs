@@ -333,6 +333,9 @@ public static class ProjectLoader
         }
     }
 
+    /// <summary>A Kairos kernel (~15 MB), its initramfs (~100 MB with dracut's modules) and the ESP (a few MB), rounded up.</summary>
+    private const long CapturedBootFilesBytes = 128L << 20;
+
     /// <summary>
     /// Shared layers once (base + customisations), one Kubernetes layer per image, the installer (SquashFS about the
     /// size of the compressed base) plus embedded files, and the boot files captured while the ISO is written (the
@@ -340,9 +343,6 @@ public static class ProjectLoader
     /// Kubernetes layers are always counted: with BUNDLE_K8S_AND_AGENT_PROVIDER=false the base's systemd decides at
     /// build time whether they are bundled, and an estimate must not come out short.
     /// </summary>
-    /// <summary>A Kairos kernel (~15 MB), its initramfs (~100 MB with dracut's modules) and the ESP (a few MB), rounded up.</summary>
-    private const long CapturedBootFilesBytes = 128L << 20;
-
     private static DiskEstimate Estimate(BuildSettings settings, IReadOnlyList<ProviderImagePlan> images, EmbeddedInputs inputs)
     {
         var catalog = BaseImageCatalog.BuiltIn;
