@@ -79,19 +79,10 @@ public sealed class LayerHeaderCache(long maxEntries)
     private readonly LinkedList<Digest> _recent = new();
     private long _entries;
 
-    /// <summary>Layers read from their streams so far (not served from the cache), for tests.</summary>
-    public int Reads => _reads;
-
-    private int _reads;
-
     public async Task<LayerHeaders> GetAsync(ILayer layer, CancellationToken cancellationToken)
     {
-        var lazy = _layers.GetOrAdd(layer.Digest, _ => new Lazy<Task<LayerHeaders>>(() =>
-        {
-            Interlocked.Increment(ref _reads);
-            // Not the caller's token: other callers may wait for this read, and one caller's cancellation must not fail theirs.
-            return LayerHeaders.ReadAsync(layer.OpenUncompressedAsync, CancellationToken.None);
-        }));
+        // Not the caller's token: other callers may wait for this read, and one caller's cancellation must not fail theirs.
+        var lazy = _layers.GetOrAdd(layer.Digest, _ => new Lazy<Task<LayerHeaders>>(() => LayerHeaders.ReadAsync(layer.OpenUncompressedAsync, CancellationToken.None)));
         LayerHeaders headers;
         try
         {
