@@ -79,7 +79,10 @@ public sealed class Iso9660Writer
     public void AddFileAfterTail(string isoPath, string localPath, int mode = 0x1A4) =>
         _added.Add(new IsoAddedFile(IsoTreeBuilder.NormalisePath(isoPath), null, Path.GetFullPath(localPath), 0, mode, IsoFilePlacement.AfterTail));
 
-    /// <summary>The byte offset where the tail file's contents go (<see cref="AddTailFile"/>); fixed by everything added before it.</summary>
+    /// <summary>
+    /// The byte offset where the tail file's contents go (<see cref="AddTailFile"/>); fixed by everything added before
+    /// it, and planned once: writing the image checks its layout puts the tail where this said.
+    /// </summary>
     public long TailOffset
     {
         get
@@ -89,7 +92,7 @@ public sealed class Iso9660Writer
                 throw new InvalidOperationException("the image has no tail file");
             }
 
-            return IsoLayoutPlanner.TailBlock(_options, _sources, AddedFiles(forWriting: false)) * BlockSize;
+            return _tail.Offset ??= IsoLayoutPlanner.TailBlock(_options, _sources, AddedFiles(forWriting: false)) * BlockSize;
         }
     }
 
@@ -159,11 +162,10 @@ public sealed class Iso9660Writer
             throw new ArgumentException("an image with a tail file is written to a seekable, readable file that already holds the tail's contents", nameof(output));
         }
 
-        var tailOffset = _tail is null ? 0 : TailOffset;
         var plan = IsoLayoutPlanner.Plan(_options, _sources, AddedFiles(forWriting: true));
-        if (plan.TailBlock is { } tailBlock && tailBlock * BlockSize != tailOffset)
+        if (_tail is not null && plan.TailBlock * BlockSize != TailOffset)
         {
-            throw new InvalidOperationException($"the tail file moved from {tailOffset} to {tailBlock * BlockSize}: nothing before it may change once its contents are written");
+            throw new InvalidOperationException($"the tail file moved from {TailOffset} to {plan.TailBlock * BlockSize}: nothing before it may change once its contents are written");
         }
 
         if (_tail is not null)
@@ -257,6 +259,9 @@ public sealed class IsoTailFile
     public string IsoPath { get; }
 
     internal int Mode { get; }
+
+    /// <summary>Where its contents go, once <see cref="Iso9660Writer.TailOffset"/> planned it.</summary>
+    internal long? Offset { get; set; }
 
     /// <summary>Its length, set once its contents are written at <see cref="Iso9660Writer.TailOffset"/>.</summary>
     public long? Length { get; set; }

@@ -109,18 +109,18 @@ internal static class IsoLayoutPlanner
         }
 
         next += sets.Count * metadata.Blocks;
-        void Place(IsoTreeNode node)
+        void Allocate(IsoTreeNode node)
         {
             node.DataBlock = node.Size == 0 ? 0 : next;
             next += BinaryFields.DivideRoundingUp(node.Size, BlockSize);
         }
 
         var front = tree.AddedNodes.Where(n => n.Added!.Placement == IsoFilePlacement.Front).ToList();
-        front.ForEach(Place);
+        front.ForEach(Allocate);
         var treeDataBlock = next;
         foreach (var node in tree.DeliveryOrder.SelectMany(d => d))
         {
-            Place(node);
+            Allocate(node);
         }
 
         var treeDataEnd = next;
@@ -129,11 +129,11 @@ internal static class IsoLayoutPlanner
         var tailBlock = next;
         if (tail is not null)
         {
-            Place(tail);
+            Allocate(tail);
         }
 
         var late = tree.AddedNodes.Where(n => n.Added!.Placement == IsoFilePlacement.AfterTail).ToList();
-        late.ForEach(Place);
+        late.ForEach(Allocate);
         return new DataPlacement(tree, metadata, sets, catalogBlock, front, treeDataBlock, treeDataEnd, tail, tailBlock, late, next);
     }
 
