@@ -83,6 +83,9 @@ public sealed class QemuMachine : IDisposable
     /// <summary>The file the guest's first serial port writes to.</summary>
     public string SerialLog { get; }
 
+    /// <summary>The x86 guest CPU under KVM: the host's, without IA32_ARCH_CAPABILITIES (see <see cref="CommandLine"/>).</summary>
+    private const string X86KvmCpu = "host,-arch-capabilities";
+
     /// <summary>
     /// Whether this machine runs under KVM: /dev/kvm exists, the guest architecture is the host's, and KVM here
     /// really runs a Linux guest (<see cref="KvmRunsLinux"/>).
@@ -114,34 +117,11 @@ public sealed class QemuMachine : IDisposable
         return works;
     });
 
+    /// <summary>Boots <paramref name="kernel"/> under KVM with no root filesystem and watches for its banner.</summary>
     private static bool ProbeKvm(string kernel)
     {
-        using var directory = new TestDirectory("edgeforge-kvm-probe-");
-        var serial = directory.Combine("serial.log");
-        var start = ExternalTool.StartInfo("qemu-system-x86_64",
-            ["-machine", "pc", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", "256", "-display", "none", "-nodefaults", "-no-reboot",
-             "-serial", "file:" + serial, "-kernel", kernel, "-append", "console=ttyS0 panic=-1"]);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
-        _ = process.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            if (File.Exists(serial) && File.ReadAllText(serial).Contains("Linux version", StringComparison.Ordinal))
-            {
-                break;
-            }
-
-            Thread.Sleep(200);
-        }
-
-        var booted = File.Exists(serial) && File.ReadAllText(serial).Contains("Linux version", StringComparison.Ordinal);
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        process.WaitForExit();
-        return booted;
+        using var machine = Start(new QemuOptions { Kernel = kernel, KernelArguments = "console=ttyS0 panic=-1", MemoryMegabytes = 256 }, kvm: true);
+        return machine.WaitFor(["Linux version"], TimeSpan.FromSeconds(20)).Contains("Linux version", StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -152,7 +132,7 @@ public sealed class QemuMachine : IDisposable
     private static readonly Lazy<bool> KvmSupportsSmm = new(() =>
     {
         var start = ExternalTool.StartInfo("qemu-system-x86_64",
-            ["-accel", "kvm", "-machine", "q35,smm=on", "-cpu", "host,-arch-capabilities", "-m", "64", "-display", "none", "-nodefaults", "-monitor", "none", "-S"]);
+            ["-accel", "kvm", "-machine", "q35,smm=on", "-cpu", X86KvmCpu, "-m", "64", "-display", "none", "-nodefaults", "-monitor", "none", "-S"]);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
         var error = process.StandardError.ReadToEndAsync();
         if (process.WaitForExit(3000))
@@ -165,13 +145,16 @@ public sealed class QemuMachine : IDisposable
         return true;
     });
 
-    public static QemuMachine Start(QemuOptions options)
+    public static QemuMachine Start(QemuOptions options) =>
+        Start(options, UsesKvm(options.Architecture) && (options.Firmware != Firmware.UefiSecureBoot || KvmSupportsSmm.Value));
+
+    private static QemuMachine Start(QemuOptions options, bool kvm)
     {
         var directory = new TestDirectory("edgeforge-qemu-");
         try
         {
             var serialLog = directory.Combine("serial.log");
-            var (binary, arguments) = CommandLine(options, directory, serialLog);
+            var (binary, arguments) = CommandLine(options, kvm, directory, serialLog);
             var process = Process.Start(ExternalTool.StartInfo(binary, arguments)) ?? throw new InvalidOperationException($"{binary} did not start");
             return new QemuMachine(process, directory, serialLog);
         }
@@ -213,10 +196,9 @@ public sealed class QemuMachine : IDisposable
         _directory.Dispose();
     }
 
-    private static (string Binary, List<string> Arguments) CommandLine(QemuOptions options, TestDirectory directory, string serialLog)
+    private static (string Binary, List<string> Arguments) CommandLine(QemuOptions options, bool kvm, TestDirectory directory, string serialLog)
     {
         var arm = options.Architecture == GuestArchitecture.Arm64;
-        var kvm = UsesKvm(options.Architecture) && (options.Firmware != Firmware.UefiSecureBoot || KvmSupportsSmm.Value);
         var arguments = new List<string>
         {
             // Secure Boot OVMF keeps its variables in SMM: only q35 has SMM, and the flash must refuse writes from outside it.
@@ -228,7 +210,7 @@ public sealed class QemuMachine : IDisposable
             // virt has no default CPU model worth booting; under KVM the host's own is the one that works — without
             // IA32_ARCH_CAPABILITIES (MSR 0x10a) on x86: nested KVM hosts (this CI's among them) advertise it and then
             // refuse its value, and QEMU aborts at start. The guest only loses a hint for its speculation mitigations.
-            arguments.AddRange(["-cpu", kvm ? (arm ? "host" : "host,-arch-capabilities") : "max"]);
+            arguments.AddRange(["-cpu", kvm ? (arm ? "host" : X86KvmCpu) : "max"]);
         }
 
         if (options.Firmware is Firmware.Uefi or Firmware.UefiSecureBoot)
