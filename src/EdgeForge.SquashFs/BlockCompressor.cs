@@ -61,12 +61,12 @@ internal abstract class BlockCompressor
         }
 
         public override int Compress(ReadOnlySpan<byte> source, byte[] destination) =>
-            source.Length > 1 && ZLib.TryCompress(source, destination.AsMemory(0, Math.Min(destination.Length, source.Length - 1)), level, out var written)
+            source.Length > 1 && ZLib.TryCompress(source, destination.AsSpan(0, Math.Min(destination.Length, source.Length - 1)), level, out var written)
                 ? written
                 : -1;
 
         public override int Decompress(byte[] source, int length, Span<byte> destination) =>
-            ZLib.Decompress(source.AsMemory(0, length), destination);
+            ZLib.Decompress(source.AsSpan(0, length), destination);
     }
 
     private sealed class ZstdBlockCompressor(int level) : BlockCompressor

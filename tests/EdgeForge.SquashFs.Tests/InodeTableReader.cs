@@ -98,7 +98,7 @@ internal static class InodeTableReader
             var payload = image.AsMemory(at + 2, stored);
             var length = (header & 0x8000) != 0 ? stored
                 : compression == 6 ? Zstd.Decompress(payload.Span, block)
-                : ZLib.Decompress(payload, block);
+                : ZLib.Decompress(payload.Span, block);
             if ((header & 0x8000) != 0)
             {
                 payload.Span.CopyTo(block);
