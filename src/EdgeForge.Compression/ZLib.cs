@@ -76,7 +76,7 @@ public static class ZLib
     }
 }
 
-/// <summary>gzip (RFC 1952) streams over System.IO.Compression, with zlib's numeric levels.</summary>
+/// <summary>gzip (RFC 1952) streams: compression over System.IO.Compression with zlib's numeric levels, decompression through ISA-L.</summary>
 public static class Gzip
 {
     /// <summary>A write-only stream that gzip-compresses into <paramref name="inner"/> at zlib <paramref name="level"/> (0–9).</summary>
@@ -88,5 +88,5 @@ public static class Gzip
 
     /// <summary>A read-only stream of the decompressed gzip members read from <paramref name="inner"/>.</summary>
     public static Stream CreateDecompressStream(Stream inner, bool leaveOpen = false) =>
-        new GZipStream(inner, CompressionMode.Decompress, leaveOpen);
+        new GzipDecompressStream(inner, leaveOpen);
 }

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using EdgeForge.Compression;
@@ -423,7 +422,7 @@ public sealed class LuetDockerRepository
                 await using Stream decompressed = compression switch
                 {
                     "" or "none" => new NonDisposingStream(stream),
-                    "gzip" => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true),
+                    "gzip" => new GzipDecompressStream(stream, leaveOpen: true),
                     "zstd" => new ZstdDecompressStream(stream, leaveOpen: true),
                     _ => throw new LuetRepositoryFormatException($"{indexWhere}: repo_files.{key}.compressiontype \"{compression}\" is not one of none, gzip, zstd"),
                 };

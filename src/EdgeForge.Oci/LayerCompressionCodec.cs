@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using EdgeForge.Compression;
 using EdgeForge.Oci.Model;
 
@@ -10,7 +9,7 @@ public static class LayerCompressionCodec
     public static Stream Decompress(Stream compressed, LayerCompression compression) => compression switch
     {
         LayerCompression.None => compressed,
-        LayerCompression.Gzip => new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: false),
+        LayerCompression.Gzip => new GzipDecompressStream(compressed, leaveOpen: false),
         LayerCompression.Zstd => new ZstdDecompressStream(compressed, leaveOpen: false),
         _ => throw new ArgumentOutOfRangeException(nameof(compression)),
     };

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using EdgeForge.Build.Sandbox;
 using EdgeForge.Compression;
 using EdgeForge.Configuration.Dockerfiles;
@@ -293,7 +292,7 @@ public sealed class RootfsSteps(string rootfs, ContextFiles context, RunSandbox 
 
         Func<Stream, Stream>? open = magic switch
         {
-            [0x1F, 0x8B, ..] => s => new GZipStream(s, CompressionMode.Decompress),
+            [0x1F, 0x8B, ..] => s => new GzipDecompressStream(s),
             [0x28, 0xB5, 0x2F, 0xFD, ..] => s => new ZstdDecompressStream(s),
             _ when read >= 262 && System.Text.Encoding.ASCII.GetString(magic, 257, 5) == "ustar" => s => s,
             _ => null,
