@@ -198,10 +198,19 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
             // ISO around it — no temporary copy of the root filesystem image ever exists. A 64 KiB buffer: the SquashFS
             // and ISO writers write in blocks of at least that, which then go to write(2) without a copy.
             await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 << 10);
+            var tailOnDisk = Task.CompletedTask;
             if (tail is not null)
             {
-                await using var region = new OffsetStream(file, writer.TailOffset);
-                tail.Length = await boot.Tail!.WriteAsync(region, cancellationToken).ConfigureAwait(false);
+                await using (var region = new OffsetStream(file, writer.TailOffset))
+                {
+                    tail.Length = await boot.Tail!.WriteAsync(region, cancellationToken).ConfigureAwait(false);
+                }
+
+                // The SquashFS is most of the image: its write-back to disk starts now and runs while the rest of the
+                // ISO is written and read back for its checksum, so the final fsync has only those blocks left to wait for.
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var handle = file.SafeFileHandle;
+                tailOnDisk = Task.Run(() => RandomAccess.FlushToDisk(handle), CancellationToken.None);
             }
 
             var result = await StageAsync("iso", $"{boot.Title} {Path.GetFileName(isoPath)}", async stage =>
@@ -209,6 +218,7 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
                 // The writer plans every extent first, so it reports bytes of a known total.
                 var written = await writer.WriteAsync(file, stage, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await tailOnDisk.ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
                 return written;
             }, written => $"{written.Length:N0} bytes").ConfigureAwait(false);
