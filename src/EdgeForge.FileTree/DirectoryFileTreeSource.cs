@@ -1,3 +1,6 @@
+using System.IO.Enumeration;
+using System.Runtime.ExceptionServices;
+
 namespace EdgeForge.FileTree;
 
 /// <summary>
@@ -47,32 +50,54 @@ public sealed class DirectoryFileTreeSource : IFileTreeSource
 
     private List<FileTreeEntry> Scan(bool readExtendedAttributes)
     {
-        var entries = new List<FileTreeEntry>();
-        var firstNameOfInode = new Dictionary<(uint, uint, ulong), string>();
+        // The directory walk needs only names and which children are real directories: getdents' d_type says so
+        // without a stat (symlinks carry the reparse-point attribute and are never descended into).
+        var paths = new List<string>();
         var pending = new Stack<string>();
         pending.Push("");
-        var paths = new List<string>();
         while (pending.Count > 0)
         {
             var relative = pending.Pop();
             var full = relative.Length == 0 ? _root : Path.Combine(_root, relative);
-            foreach (var child in Directory.EnumerateFileSystemEntries(full))
+            var children = new FileSystemEnumerable<(string Name, bool IsDirectory)>(full,
+                (ref FileSystemEntry child) => (child.FileName.ToString(),
+                    child.IsDirectory && (child.Attributes & FileAttributes.ReparsePoint) == 0),
+                new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false });
+            foreach (var (name, isDirectory) in children)
             {
-                var childRelative = relative.Length == 0 ? Path.GetFileName(child) : relative + "/" + Path.GetFileName(child);
+                var childRelative = relative.Length == 0 ? name : relative + "/" + name;
                 paths.Add(childRelative);
-                if ((LinuxFileStatus.Get(child).Type) == LinuxFileStatus.TypeDirectory)
+                if (isDirectory)
                 {
                     pending.Push(childRelative);
                 }
             }
         }
 
+        // One statx per entry (and its xattrs and link target), on every processor: the calls are independent and
+        // this is the part of a SquashFS build that runs before any compression can start.
         paths.Sort(StringComparer.Ordinal);
-        foreach (var path in paths)
+        var read = new (FileTreeEntry Entry, LinuxFileStatus Status)[paths.Count];
+        try
         {
-            var full = Path.Combine(_root, path);
-            var status = LinuxFileStatus.Get(full);
-            var entry = ReadEntry(full, path, status, readExtendedAttributes);
+            Parallel.For(0, paths.Count, index =>
+            {
+                var full = Path.Combine(_root, paths[index]);
+                var status = LinuxFileStatus.Get(full);
+                read[index] = (ReadEntry(full, paths[index], status, readExtendedAttributes), status);
+            });
+        }
+        catch (AggregateException failed)
+        {
+            // The first failure, as the sequential walk would have thrown it.
+            ExceptionDispatchInfo.Capture(failed.InnerExceptions[0]).Throw();
+        }
+
+        var entries = new List<FileTreeEntry>(read.Length);
+        var firstNameOfInode = new Dictionary<(uint, uint, ulong), string>();
+        foreach (var (readEntry, status) in read)
+        {
+            var entry = readEntry;
             if (entry.Kind == FileTreeEntryKind.RegularFile && status.LinkCount > 1)
             {
                 var key = (status.DeviceMajor, status.DeviceMinor, status.Inode);
@@ -82,7 +107,7 @@ public sealed class DirectoryFileTreeSource : IFileTreeSource
                 }
                 else
                 {
-                    firstNameOfInode[key] = path;
+                    firstNameOfInode[key] = entry.Path;
                 }
             }
 

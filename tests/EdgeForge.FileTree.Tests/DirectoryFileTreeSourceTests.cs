@@ -43,6 +43,31 @@ public sealed class DirectoryFileTreeSourceTests : IDisposable
     }
 
     [Fact]
+    public void Lists_what_find_lists_and_never_follows_a_symlink_to_a_directory()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "etc/.hidden/deeper"));
+        File.WriteAllText(Path.Combine(_root, "etc/.hidden/deeper/file"), "x");
+        File.WriteAllText(Path.Combine(_root, "etc/.dotfile"), "y");
+        File.CreateSymbolicLink(Path.Combine(_root, "etc-link"), "etc");
+        File.CreateSymbolicLink(Path.Combine(_root, "etc/loop"), "..");
+        Directory.CreateDirectory(Path.Combine(_root, "empty-dir"));
+        for (var i = 0; i < 200; i++)
+        {
+            File.WriteAllText(Path.Combine(_root, $"etc/many-{i:D3}"), i.ToString());
+        }
+
+        var source = new DirectoryFileTreeSource(_root);
+
+        // find(1) -P (the default) lists symlinks without descending into them; byte order, as the tree sorts.
+        var listed = ExternalTool.Output("find", _root, "-mindepth", "1", "-printf", "%P\\n")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
+        source.Entries.Select(e => e.Path).ShouldBe(listed);
+        source.Entries.Single(e => e.Path == "etc-link").Kind.ShouldBe(FileTreeEntryKind.Symlink);
+        source.Entries.Single(e => e.Path == "etc/loop").Kind.ShouldBe(FileTreeEntryKind.Symlink);
+        source.Entries.ShouldNotContain(e => e.Path.StartsWith("etc-link/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Reads_user_extended_attributes()
     {
         var file = Path.Combine(_root, "labelled");

@@ -65,8 +65,9 @@ internal static class FsSquashFsCommand
 
             IFileTreeSource tree;
             IAsyncDisposable? imageSource = null;
-            using var client = registry.CreateClient(parseResult);
-            if (Directory.Exists(directory))
+            // A registry client (credentials, registries.conf, HTTP handlers) only for an image: a directory needs none.
+            using var client = Directory.Exists(directory) ? null : registry.CreateClient(parseResult);
+            if (client is null)
             {
                 tree = new DirectoryFileTreeSource(directory, readExtendedAttributes: options.ExtendedAttributes);
             }
