@@ -37,6 +37,9 @@ public static class ErrorMapping
             or InvalidDataException or EndOfStreamException or HttpRequestException or IOException or UnauthorizedAccessException
             or NotSupportedException => new(ExitCodes.Failure, e.Message),
 
+        // The machine lacks a system library the compressors bind to; the message names its Debian package.
+        DllNotFoundException => new(ExitCodes.Failure, e.Message),
+
         _ => new(ExitCodes.Failure, $"internal error: {e.GetType().Name}: {e.Message}", IsDefect: true),
     };
 
