@@ -5,11 +5,11 @@
 #   bench/squashfs.sh [TREE]      TREE defaults to a ~500 MB copy of /usr/lib subdirectories, made once.
 #
 # Environment: BENCH_DIR (work directory, default /tmp/edgeforge-bench-squashfs), RUNS (timed runs per tool and
-# compressor, best one reported; default 3).
+# compressor, best one reported; default 5: a 1.5 s run moves by ±10 % on a shared 2-core machine).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${BENCH_DIR:-/tmp/edgeforge-bench-squashfs}
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 mkdir -p "$work"
 
 for tool in mksquashfs /usr/bin/time; do
