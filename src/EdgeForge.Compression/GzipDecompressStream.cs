@@ -6,7 +6,7 @@ namespace EdgeForge.Compression;
 /// <summary>
 /// A read-only stream of the decompressed gzip members (RFC 1952) read from an inner stream, through the system's
 /// Intel ISA-L inflate (libisal.so.2). Layers are gzip: every build decompresses its base layer twice (headers while
-/// pulling, contents while writing), and ISA-L inflates ~25 % faster than the zlib-ng inside .NET on these 2 cores
+/// pulling, contents while writing), and ISA-L inflates ~20 % faster than the zlib-ng inside .NET on these 2 cores
 /// (docs/benchmarks.md). ISA-L checks each member's CRC-32 and length trailer; members written back to back (pigz,
 /// <c>cat a.gz b.gz</c>) are read as one stream, as gzip -d does; bytes after a member that are not another member are
 /// an error.
@@ -15,6 +15,9 @@ public sealed class GzipDecompressStream : Stream
 {
     private const int InputSize = 64 * 1024;
     private const int OutputSize = 64 * 1024;
+
+    /// <summary>What <see cref="Step"/> returns when the inner stream must be read before it can go on.</summary>
+    private const int ReadInnerFirst = -1;
 
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -50,50 +53,14 @@ public sealed class GzipDecompressStream : Stream
     public override int Read(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (buffer.IsEmpty)
+        int produced;
+        while ((produced = Step(buffer)) == ReadInnerFirst)
         {
-            return 0;
+            var kept = KeepUnreadInput();
+            SetInput(kept, _inner.Read(_input.AsSpan(kept)));
         }
 
-        while (true)
-        {
-            if (_outputStart < _outputEnd)
-            {
-                return TakeOutput(buffer);
-            }
-
-            if (_finished)
-            {
-                return 0;
-            }
-
-            if (NeedsInput() && !_innerEnded)
-            {
-                var kept = KeepUnreadInput();
-                SetInput(kept, _inner.Read(_input.AsSpan(kept)));
-                continue;
-            }
-
-            if (!StartNextMember())
-            {
-                continue;
-            }
-
-            // Large reads are inflated straight into the caller's buffer; small ones (tar's 512-byte headers) through ours.
-            if (buffer.Length >= OutputSize)
-            {
-                var produced = Inflate(buffer);
-                if (produced > 0)
-                {
-                    return produced;
-                }
-            }
-            else
-            {
-                _outputStart = 0;
-                _outputEnd = Inflate(_output);
-            }
-        }
+        return produced;
     }
 
     public override int ReadByte()
@@ -105,49 +72,14 @@ public sealed class GzipDecompressStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (buffer.IsEmpty)
+        int produced;
+        while ((produced = Step(buffer.Span)) == ReadInnerFirst)
         {
-            return 0;
+            var kept = KeepUnreadInput();
+            SetInput(kept, await _inner.ReadAsync(_input.AsMemory(kept), cancellationToken).ConfigureAwait(false));
         }
 
-        while (true)
-        {
-            if (_outputStart < _outputEnd)
-            {
-                return TakeOutput(buffer.Span);
-            }
-
-            if (_finished)
-            {
-                return 0;
-            }
-
-            if (NeedsInput() && !_innerEnded)
-            {
-                var kept = KeepUnreadInput();
-                SetInput(kept, await _inner.ReadAsync(_input.AsMemory(kept), cancellationToken).ConfigureAwait(false));
-                continue;
-            }
-
-            if (!StartNextMember())
-            {
-                continue;
-            }
-
-            if (buffer.Length >= OutputSize)
-            {
-                var produced = Inflate(buffer.Span);
-                if (produced > 0)
-                {
-                    return produced;
-                }
-            }
-            else
-            {
-                _outputStart = 0;
-                _outputEnd = Inflate(_output);
-            }
-        }
+        return produced;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -189,6 +121,56 @@ public sealed class GzipDecompressStream : Stream
 
         Dispose(disposing: false);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> from what is already read: returns the bytes given, 0 at the end of the stream, or
+    /// <see cref="ReadInnerFirst"/> when the inner stream must be read first (the one step Read and ReadAsync differ in).
+    /// </summary>
+    private int Step(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_outputStart < _outputEnd)
+            {
+                return TakeOutput(buffer);
+            }
+
+            if (_finished)
+            {
+                return 0;
+            }
+
+            if (NeedsInput() && !_innerEnded)
+            {
+                return ReadInnerFirst;
+            }
+
+            if (!StartNextMember())
+            {
+                continue;
+            }
+
+            // Large reads are inflated straight into the caller's buffer; small ones (tar's 512-byte headers) through ours.
+            if (buffer.Length >= OutputSize)
+            {
+                var produced = Inflate(buffer);
+                if (produced > 0)
+                {
+                    return produced;
+                }
+            }
+            else
+            {
+                _outputStart = 0;
+                _outputEnd = Inflate(_output);
+            }
+        }
     }
 
     private int TakeOutput(Span<byte> buffer)
@@ -249,7 +231,7 @@ public sealed class GzipDecompressStream : Stream
 
         if (_state->AvailableIn < 2 || _state->NextIn[0] != 0x1F || _state->NextIn[1] != 0x8B)
         {
-            throw new InvalidDataException($"gzip: {IsalNative.Describe(-4)}");
+            throw new InvalidDataException($"gzip: {IsalNative.Describe(IsalNative.InvalidWrapper)}");
         }
 
         IsalNative.Reset(_state);

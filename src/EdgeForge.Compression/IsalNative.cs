@@ -21,6 +21,9 @@ internal static unsafe partial class IsalNative
     /// <summary>enum isal_block_state ISAL_BLOCK_FINISH: the member's data and trailer are consumed.</summary>
     public const int BlockFinish = 5;
 
+    /// <summary>isal_inflate's ISAL_INVALID_WRAPPER: the bytes are not a gzip header.</summary>
+    public const int InvalidWrapper = -4;
+
     /// <summary>crc_flag ISAL_GZIP: parse the gzip header and check the CRC-32 and length trailer.</summary>
     public const uint GzipWrapper = 1;
 
@@ -77,7 +80,7 @@ internal static unsafe partial class IsalNative
         -1 => "invalid deflate block (corrupt data)",
         -2 => "invalid deflate symbol (corrupt data)",
         -3 => "invalid look-back distance (corrupt data)",
-        -4 => "not a gzip member (bad header, or bytes after the last member)",
+        InvalidWrapper => "not a gzip member (bad header, or bytes after the last member)",
         -5 => "the member uses a compression method other than deflate",
         -6 => "the CRC-32 or length in the member's trailer does not match its data (corrupt data)",
         _ => $"ISA-L inflate error {code}",
