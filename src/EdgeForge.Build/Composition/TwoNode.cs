@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using EdgeForge.Build.Sandbox;
 using EdgeForge.Configuration.Arguments;
 using EdgeForge.FileTree;
 using EdgeForge.Oci.Registry;
@@ -67,8 +68,6 @@ public static class TwoNode
 
     private static string Triplet(string arch) => arch == "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
 
-    /// <summary>ELF e_machine of each ARCH (System V gABI): kine for the wrong machine would fail only on the host.</summary>
-    private static ushort Machine(string arch) => arch == "arm64" ? (ushort)183 : (ushort)62;
 
     /// <summary>
     /// Downloads kine from <paramref name="url"/> into <paramref name="directory"/> (through the environment's proxy, as
@@ -136,10 +135,12 @@ public static class TwoNode
             }
         }
 
+        // kine for the wrong machine would fail only on the host, at the first boot.
         var machine = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(18));
-        if (machine != Machine(arch))
+        var expected = ForeignArchitecture.ElfMachineOf(arch) ?? throw new InvalidOperationException($"no ELF machine is known for ARCH={arch}");
+        if (machine != expected)
         {
-            throw new UpstreamContentException($"kine from {url} (KINE_SOURCE) is built for ELF machine {machine}, not {arch} ({Machine(arch)}): point KINE_SOURCE at the {arch} binary");
+            throw new UpstreamContentException($"kine from {url} (KINE_SOURCE) is built for ELF machine {machine}, not {arch} ({expected}): point KINE_SOURCE at the {arch} binary");
         }
     }
 }

@@ -36,6 +36,9 @@ public static class ForeignArchitecture
 
     private static readonly ElfMachine[] Machines = [new("amd64", 62, "x86_64"), new("arm64", 183, "aarch64")];
 
+    /// <summary>The ELF e_machine of an ARCH (System V gABI), or null for an ARCH edgeforge does not build.</summary>
+    public static ushort? ElfMachineOf(string arch) => Machines.FirstOrDefault(m => m.Arch == arch) is { Arch: not null } machine ? machine.Machine : null;
+
     /// <summary>
     /// Null when RUN steps for <paramref name="arch"/> can run here (the host's own architecture, or an enabled handler
     /// with the F flag); else what is missing and how to fix it.
