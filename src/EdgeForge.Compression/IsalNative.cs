@@ -49,7 +49,7 @@ internal static unsafe partial class IsalNative
     [LibraryImport(Library, EntryPoint = "isal_inflate")]
     public static partial int Inflate(InflateState* state);
 
-    /// <summary>A zeroed state, aligned for the library's vector code; free it with <see cref="FreeInflateState"/>.</summary>
+    /// <summary>An uninitialised state (<see cref="Initialise"/> clears it), aligned for the library's vector code; free it with <see cref="FreeInflateState"/>.</summary>
     public static InflateState* AllocateInflateState() =>
         (InflateState*)NativeMemory.AlignedAlloc(InflateStateSize, 64);
 
