@@ -44,18 +44,7 @@ public sealed class Arm64InstallerIsoFixture : IAsyncLifetime
         import.ExitCode.ShouldBe(0, import.ToString());
 
         Directory.CreateDirectory(Project);
-        await File.WriteAllTextAsync(Path.Combine(Project, ".arg"), $"""
-            CUSTOM_TAG=lab
-            IMAGE_REGISTRY=127.0.0.1:5000/edge
-            OS_DISTRIBUTION=ubuntu
-            BASE_IMAGE={baseImage}
-            K8S_DISTRIBUTION=k3s
-            K8S_VERSION=1.30.1
-            BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            ISO_NAME=edge-arm64
-            ARCH=arm64
-
-            """);
+        await CanvosProject.WriteInstallerArgAsync(Project, baseImage, "edge-arm64", "BUNDLE_K8S_AND_AGENT_PROVIDER=false", "ARCH=arm64");
         await CanvosProject.WriteSiteUserDataAsync(Project, SiteName);
         await File.WriteAllTextAsync(Path.Combine(Project, "Dockerfile"), $"""
             FROM scratch

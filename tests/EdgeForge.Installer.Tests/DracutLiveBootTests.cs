@@ -251,18 +251,7 @@ public sealed class DracutLiveIsoFixture : IAsyncLifetime
 
     private async Task WriteProjectAsync(string baseImage)
     {
-        await File.WriteAllTextAsync(Path.Combine(Project, ".arg"), $"""
-            CUSTOM_TAG=lab
-            IMAGE_REGISTRY=127.0.0.1:5000/edge
-            OS_DISTRIBUTION=ubuntu
-            BASE_IMAGE={baseImage}
-            K8S_DISTRIBUTION=k3s
-            K8S_VERSION=1.30.1
-            BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            ISO_NAME=dracut-live
-            BOOT_ASSETS=boot-assets
-
-            """);
+        await CanvosProject.WriteInstallerArgAsync(Project, baseImage, "dracut-live", "BUNDLE_K8S_AND_AGENT_PROVIDER=false", "BOOT_ASSETS=boot-assets");
         await CanvosProject.WriteSiteUserDataAsync(Project, "edgeforge-dracut-live-site", UserDataLine);
     }
 }

@@ -77,19 +77,8 @@ public sealed class InstallerIsoFixture : IAsyncLifetime
 
     private static async Task WriteProjectAsync(string project, string baseImage, string rootfs, InstallerIsoFixture fixture)
     {
-        await File.WriteAllTextAsync(Path.Combine(project, ".arg"), $"""
-            CUSTOM_TAG=lab
-            IMAGE_REGISTRY=127.0.0.1:5000/edge
-            OS_DISTRIBUTION=ubuntu
-            BASE_IMAGE={baseImage}
-            K8S_DISTRIBUTION=k3s
-            K8S_VERSION=1.30.1
-            BUNDLE_K8S_AND_AGENT_PROVIDER=false
-            ISO_NAME=edge-test
-            BOOT_ASSETS=boot-assets
-            CLUSTERCONFIG=spc.tgz
-
-            """);
+        await CanvosProject.WriteInstallerArgAsync(project, baseImage, "edge-test",
+            "BUNDLE_K8S_AND_AGENT_PROVIDER=false", "BOOT_ASSETS=boot-assets", "CLUSTERCONFIG=spc.tgz");
         await CanvosProject.WriteSiteUserDataAsync(project, SiteName);
         await File.WriteAllTextAsync(Path.Combine(project, ".edge-custom-config.yaml"), "content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"\"\n");
 

@@ -38,19 +38,8 @@ public sealed class TrustedBootIsoFixture : IAsyncLifetime
         import.ExitCode.ShouldBe(0, import.ToString());
 
         Directory.CreateDirectory(Project);
-        await File.WriteAllTextAsync(Path.Combine(Project, ".arg"), $"""
-            CUSTOM_TAG=lab
-            IMAGE_REGISTRY=127.0.0.1:5000/edge
-            OS_DISTRIBUTION=ubuntu
-            BASE_IMAGE={baseImage}
-            K8S_DISTRIBUTION=k3s
-            K8S_VERSION=1.30.1
-            ISO_NAME=edge-uki
-            IS_UKI=true
-            AUTO_ENROLL_SECUREBOOT_KEYS=true
-            CMDLINE=stylus.registration edgeforge.test=1
-
-            """);
+        await CanvosProject.WriteInstallerArgAsync(Project, baseImage, "edge-uki",
+            "IS_UKI=true", "AUTO_ENROLL_SECUREBOOT_KEYS=true", "CMDLINE=stylus.registration edgeforge.test=1");
         await CanvosProject.WriteSiteUserDataAsync(Project, "edgeforge-uki-site");
         await File.WriteAllTextAsync(Path.Combine(Project, ".edge-custom-config.yaml"), "content:\n  signing:\n    publicKey:\n      base64EncodedValue: \"\"\n");
         Directory.CreateDirectory(Path.Combine(Project, "cloudconfigs"));

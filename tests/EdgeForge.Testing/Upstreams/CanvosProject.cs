@@ -33,6 +33,15 @@ public static class CanvosProject
             """);
     }
 
+    /// <summary>
+    /// The <c>.arg</c> of the installer tests' projects: the test OS as BASE_IMAGE, k3s 1.30.1 (the version
+    /// <see cref="WriteSiteUserDataAsync"/> lists), the ISO's name, then <paramref name="lines"/> (KEY=VALUE each).
+    /// </summary>
+    public static Task WriteInstallerArgAsync(string project, string baseImage, string isoName, params string[] lines) =>
+        File.WriteAllTextAsync(Path.Combine(project, ".arg"), string.Join('\n', [
+            "CUSTOM_TAG=lab", "IMAGE_REGISTRY=127.0.0.1:5000/edge", "OS_DISTRIBUTION=ubuntu", $"BASE_IMAGE={baseImage}",
+            "K8S_DISTRIBUTION=k3s", "K8S_VERSION=1.30.1", $"ISO_NAME={isoName}", .. lines]) + "\n");
+
     public static void Write(string project, string imageRegistry, string isoName = "palette-edge-installer", string extraArg = "")
     {
         Directory.CreateDirectory(project);
