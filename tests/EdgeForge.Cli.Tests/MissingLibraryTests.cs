@@ -6,17 +6,17 @@ namespace EdgeForge.Cli.Tests;
 /// <summary>A machine without one of the system libraries the compressors bind to gets told which package to install.</summary>
 public sealed class MissingLibraryTests : IDisposable
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("ef-missing-lib-").FullName;
+    private readonly TestDirectory _scratch = new("ef-missing-lib-");
 
-    public void Dispose() => Directory.Delete(_work, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task A_missing_libdeflate_is_named_with_its_debian_package_not_as_a_crash()
     {
         (await EdgeforgeCli.RunAsync(null, null, "--help")).ExitCode.ShouldBe(0);
-        var tree = Directory.CreateDirectory(Path.Combine(_work, "tree")).FullName;
+        var tree = Directory.CreateDirectory(_scratch.Combine("tree")).FullName;
         File.WriteAllText(Path.Combine(tree, "file"), "contents");
-        var empty = Path.Combine(_work, "not-a-library");
+        var empty = _scratch.Combine("not-a-library");
         File.WriteAllBytes(empty, []);
         var triplet = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
         var library = $"/usr/lib/{triplet}/libdeflate.so.0";
@@ -26,7 +26,7 @@ public sealed class MissingLibraryTests : IDisposable
         // In a mount namespace of its own the library is an empty file: dlopen fails as it does where libdeflate0 is absent.
         var result = await ExternalTool.RunUncheckedAsync("unshare", "--mount", "sh", "-c",
             "mount --bind \"$1\" \"$2\" && exec dotnet \"$3\" fs squashfs \"$4\" -o \"$5\" --comp gzip",
-            "sh", empty, library, program, tree, Path.Combine(_work, "out.squashfs"));
+            "sh", empty, library, program, tree, _scratch.Combine("out.squashfs"));
 
         result.ExitCode.ShouldBe(1, result.Output + result.Error);
         result.Error.ShouldContain("libdeflate.so.0");
@@ -34,6 +34,6 @@ public sealed class MissingLibraryTests : IDisposable
         result.Error.ShouldNotContain("internal error");
         result.Error.ShouldNotContain("LD_DEBUG");
         result.Error.ShouldNotContain("   at ");
-        File.Exists(Path.Combine(_work, "out.squashfs")).ShouldBeFalse();
+        File.Exists(_scratch.Combine("out.squashfs")).ShouldBeFalse();
     }
 }

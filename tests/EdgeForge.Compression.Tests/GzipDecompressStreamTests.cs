@@ -3,9 +3,9 @@ namespace EdgeForge.Compression.Tests;
 /// <summary>The ISA-L gzip reader, held against what the gzip tool writes and reads.</summary>
 public sealed class GzipDecompressStreamTests : IDisposable
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("ef-gunzip-").FullName;
+    private readonly TestDirectory _scratch = new("ef-gunzip-");
 
-    public void Dispose() => Directory.Delete(_work, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     [Theory]
     [InlineData(1, 1)]
@@ -26,19 +26,19 @@ public sealed class GzipDecompressStreamTests : IDisposable
     {
         var first = WriteData("first", 100_000, seed: 1);
         var second = WriteData("second", 70_000, seed: 2);
-        var joined = Path.Combine(_work, "joined.gz");
+        var joined = _scratch.Combine("joined.gz");
         File.WriteAllBytes(joined, [.. File.ReadAllBytes(GzipTool(6, "first")), .. File.ReadAllBytes(GzipTool(1, "second"))]);
 
         ReadAll(joined, 4096).ShouldBe([.. first, .. second]);
         // What gzip -d makes of the same file.
         ExternalTool.Run("gzip", "-d", "-f", joined).ExitCode.ShouldBe(0);
-        File.ReadAllBytes(Path.Combine(_work, "joined")).ShouldBe([.. first, .. second]);
+        File.ReadAllBytes(_scratch.Combine("joined")).ShouldBe([.. first, .. second]);
     }
 
     [Fact]
     public void An_empty_member_is_an_empty_stream()
     {
-        File.WriteAllBytes(Path.Combine(_work, "empty"), []);
+        File.WriteAllBytes(_scratch.Combine("empty"), []);
         ReadAll(GzipTool(6, "empty"), 100).ShouldBeEmpty();
     }
 
@@ -48,20 +48,20 @@ public sealed class GzipDecompressStreamTests : IDisposable
         WriteData("data", 1 << 20);
         var good = File.ReadAllBytes(GzipTool(6, "data"));
 
-        var truncated = Path.Combine(_work, "truncated.gz");
+        var truncated = _scratch.Combine("truncated.gz");
         File.WriteAllBytes(truncated, good[..^100]);
         Should.Throw<InvalidDataException>(() => ReadAll(truncated, 65536)).Message.ShouldContain("truncated");
         ExternalTool.Run("gzip", "-t", truncated).ExitCode.ShouldNotBe(0);
 
         // A flipped bit in the CRC-32 of the trailer: the data decodes, the check must not pass.
-        var badCrc = Path.Combine(_work, "bad-crc.gz");
+        var badCrc = _scratch.Combine("bad-crc.gz");
         var flipped = good.ToArray();
         flipped[^8] ^= 0x01;
         File.WriteAllBytes(badCrc, flipped);
         Should.Throw<InvalidDataException>(() => ReadAll(badCrc, 65536)).Message.ShouldContain("CRC-32");
         ExternalTool.Run("gzip", "-t", badCrc).ExitCode.ShouldNotBe(0);
 
-        var trailing = Path.Combine(_work, "trailing.gz");
+        var trailing = _scratch.Combine("trailing.gz");
         File.WriteAllBytes(trailing, [.. good, .. "not gzip"u8.ToArray()]);
         Should.Throw<InvalidDataException>(() => ReadAll(trailing, 65536)).Message.ShouldContain("not a gzip member");
     }
@@ -70,7 +70,7 @@ public sealed class GzipDecompressStreamTests : IDisposable
     public void The_inflate_state_layout_is_that_of_the_installed_isa_l_header()
     {
         // The struct is allocated by the caller: its size and field offsets must be the library's (igzip_lib.h).
-        var source = Path.Combine(_work, "layout.c");
+        var source = _scratch.Combine("layout.c");
         File.WriteAllText(source, """
             #include <isa-l/igzip_lib.h>
             #include <stddef.h>
@@ -84,7 +84,7 @@ public sealed class GzipDecompressStreamTests : IDisposable
               return 0;
             }
             """);
-        var program = Path.Combine(_work, "layout");
+        var program = _scratch.Combine("layout");
         ExternalTool.Output("gcc", "-o", program, source);
         ExternalTool.Output(program).Trim().ShouldBe(
             $"{IsalNative.InflateStateSize} 0 8 12 16 32 {IsalNative.BlockStateOffset} {IsalNative.CrcFlagOffset} " +
@@ -94,15 +94,15 @@ public sealed class GzipDecompressStreamTests : IDisposable
     private byte[] WriteData(string name, int length, int seed = 7)
     {
         var data = SampleData.HalfCompressible(length, seed);
-        File.WriteAllBytes(Path.Combine(_work, name), data);
+        File.WriteAllBytes(_scratch.Combine(name), data);
         return data;
     }
 
     /// <summary>Compresses a file of the work directory with the gzip tool; returns the .gz path.</summary>
     private string GzipTool(int level, string name)
     {
-        ExternalTool.Output("gzip", $"-{level}", "-k", "-f", Path.Combine(_work, name));
-        return Path.Combine(_work, name + ".gz");
+        ExternalTool.Output("gzip", $"-{level}", "-k", "-f", _scratch.Combine(name));
+        return _scratch.Combine(name + ".gz");
     }
 
     private static byte[] ReadAll(string path, int readSize)
