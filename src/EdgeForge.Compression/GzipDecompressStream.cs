@@ -9,7 +9,7 @@ namespace EdgeForge.Compression;
 /// pulling, contents while writing), and ISA-L inflates ~20 % faster than the zlib-ng inside .NET on these 2 cores
 /// (docs/benchmarks.md). ISA-L checks each member's CRC-32 and length trailer; members written back to back (pigz,
 /// <c>cat a.gz b.gz</c>) are read as one stream, as gzip -d does; bytes after a member that are not another member are
-/// an error.
+/// an error. So is an empty input (gzip -t refuses it too), where the GZipStream this replaced returned an empty stream.
 /// </summary>
 public sealed class GzipDecompressStream : Stream
 {

@@ -61,6 +61,12 @@ public sealed class GzipDecompressStreamTests : IDisposable
         Should.Throw<InvalidDataException>(() => ReadAll(badCrc, 65536)).Message.ShouldContain("CRC-32");
         ExternalTool.Run("gzip", "-t", badCrc).ExitCode.ShouldNotBe(0);
 
+        // An empty file is no gzip member either (GZipStream, replaced by this stream, read it as empty).
+        var empty = _scratch.Combine("empty-file.gz");
+        File.WriteAllBytes(empty, []);
+        Should.Throw<InvalidDataException>(() => ReadAll(empty, 65536)).Message.ShouldContain("truncated");
+        ExternalTool.Run("gzip", "-t", empty).ExitCode.ShouldNotBe(0);
+
         var trailing = _scratch.Combine("trailing.gz");
         File.WriteAllBytes(trailing, [.. good, .. "not gzip"u8.ToArray()]);
         Should.Throw<InvalidDataException>(() => ReadAll(trailing, 65536)).Message.ShouldContain("not a gzip member");
