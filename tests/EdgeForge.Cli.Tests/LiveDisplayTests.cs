@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using EdgeForge.Build.Pipeline;
 using EdgeForge.Testing;
@@ -50,14 +51,27 @@ public sealed class LiveDisplayTests
     public async Task A_build_on_a_terminal_shows_every_step_of_the_pipeline_as_a_live_row()
     {
         await using var fixture = await ProviderImageFixture.StartAsync(ProviderImageFixture.Versions);
-        var environment = new Dictionary<string, string>(Terminal) { ["CONTAINERS_REGISTRIES_CONF"] = ProviderImageFixture.RegistriesConf };
+        // The upstream mirror is reached through a relay held shut until the screen shows a step running: the pull
+        // cannot finish before the test has seen it, however fast the machine (sampling alone once missed it).
+        var upstreams = await EdgeForge.Testing.Upstreams.CanvosUpstreams.SharedAsync();
+        await using var relay = new ForwardingHttpProxy(IPEndPoint.Parse(upstreams.Mirror), held: true);
+        var registriesConf = fixture.Work.Combine("held-registries.conf");
+        File.WriteAllText(registriesConf, File.ReadAllText(upstreams.RegistriesConf).Replace(upstreams.Mirror, relay.Url["http://".Length..], StringComparison.Ordinal));
+        var environment = new Dictionary<string, string>(Terminal) { ["CONTAINERS_REGISTRIES_CONF"] = registriesConf };
         var command = $"{Quote(EdgeforgeCli.LauncherPath)} build provider-images {Quote(fixture.Project)} --cache-dir {Quote(fixture.Work.Combine("tty-cache"))}";
         using var tmux = TmuxSession.Start(command, environment);
+
+        var running = tmux.WaitFor(screen => screen.Split('\n').Any(line => line.Contains("running", StringComparison.Ordinal)), TimeSpan.FromMinutes(2));
+        relay.Release();
         var (screens, exitCode) = tmux.WaitForExit(TimeSpan.FromMinutes(10));
 
         exitCode.ShouldBe(0, string.Join("\n----\n", screens));
+        relay.Connections.ShouldBeGreaterThan(0, "the build reached the mirror through the held relay");
+        // A row of the pipeline read "running" while its step waited on the network.
+        var steps = EdgeBuild.Steps(BuildTarget.ProviderImages);
+        steps.Select(step => Row(running, step.Name)).ShouldContain(row => row.Contains("running", StringComparison.Ordinal), running);
         var last = screens[^1];
-        foreach (var step in EdgeBuild.Steps(BuildTarget.ProviderImages))
+        foreach (var step in steps)
         {
             Row(last, step.Name).ShouldContain("done", customMessage: last);
         }
@@ -66,8 +80,6 @@ public sealed class LiveDisplayTests
         {
             last.ShouldContain($"provider-image k3s-{version}-", customMessage: last);
         }
-
-        screens.ShouldContain(s => s.Contains("running", StringComparison.Ordinal), string.Join("\n----\n", screens));
     }
 
     /// <summary>The display's row for <paramref name="step"/>: the first line that starts with its name as a whole word.</summary>

@@ -9,6 +9,8 @@ namespace EdgeForge.Testing;
 /// A forward HTTP proxy on 127.0.0.1 that sends every connection to one target (a local registry) whatever host the
 /// client named, and records the hosts named in each connection's first request line (<c>GET http://HOST:PORT/… HTTP/1.1</c>).
 /// A client that reaches a made-up host name through it proves it used the proxy: without it the name does not resolve.
+/// Made <c>held</c>, it accepts connections but relays nothing until <see cref="Release"/>: a client's network step is
+/// then running for as long as a test needs to see it running, however fast the machine.
 /// </summary>
 /// <remarks>
 /// Only plain-HTTP forwarding (absolute-form request targets, RFC 9112 §3.2.2) is served; the rest of a connection is
@@ -21,16 +23,29 @@ public sealed class ForwardingHttpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _hosts = new();
     private readonly Task _accepting;
+    private int _connections;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ForwardingHttpProxy(IPEndPoint target)
+    public ForwardingHttpProxy(IPEndPoint target, bool held = false)
     {
         _target = target;
+        if (!held)
+        {
+            _released.SetResult();
+        }
+
         _listener.Start();
         _accepting = AcceptAsync();
     }
 
     /// <summary>The proxy URL for HTTP_PROXY.</summary>
     public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    /// <summary>Lets a held proxy relay: connections waiting since they were accepted go on.</summary>
+    public void Release() => _released.TrySetResult();
+
+    /// <summary>How many connections it has accepted.</summary>
+    public int Connections => _connections;
 
     /// <summary>The <c>host:port</c> of every connection's first request, in order.</summary>
     public IReadOnlyList<string> Hosts => [.. _hosts];
@@ -49,6 +64,7 @@ public sealed class ForwardingHttpProxy : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _connections);
             _ = RelayAsync(client);
         }
     }
@@ -77,6 +93,7 @@ public sealed class ForwardingHttpProxy : IAsyncDisposable
                 _hosts.Enqueue(target.Authority);
             }
 
+            await _released.Task.WaitAsync(_stop.Token);
             using var upstream = new TcpClient();
             await upstream.ConnectAsync(_target, _stop.Token);
             var upstreamStream = upstream.GetStream();

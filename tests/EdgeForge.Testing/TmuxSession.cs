@@ -39,6 +39,33 @@ public sealed class TmuxSession : IDisposable
     /// <summary>The visible screen now, one string per line (trailing blanks trimmed).</summary>
     public string Capture() => Tmux(["-L", _socket, "capture-pane", "-p", "-J"]);
 
+    /// <summary>
+    /// Captures the screen every 100 ms until one satisfies <paramref name="seen"/> and returns it; throws, with the last
+    /// screen, if none does within <paramref name="timeout"/> or the command ends first.
+    /// </summary>
+    public string WaitFor(Func<string, bool> seen, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var screen = "";
+        while (clock.Elapsed < timeout)
+        {
+            screen = Capture();
+            if (seen(screen))
+            {
+                return screen;
+            }
+
+            if (screen.Contains(ExitMarker, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"the command in tmux ended before the awaited screen; last screen:\n{screen}");
+            }
+
+            Thread.Sleep(TimeSpan.FromMilliseconds(100));
+        }
+
+        throw new TimeoutException($"no screen awaited within {timeout}; last screen:\n{screen}");
+    }
+
     /// <summary>Captures the screen every <paramref name="every"/> until the command ends; returns every distinct screen seen and its exit code.</summary>
     public (IReadOnlyList<string> Screens, int ExitCode) WaitForExit(TimeSpan timeout, TimeSpan? every = null)
     {
