@@ -146,10 +146,10 @@ public static class SquashFsWriter
         try
         {
             SquashFsWriteResult result;
-            // A small buffer: data blocks (most compress to more than 64 KiB) go straight to write(2) instead of being
-            // copied once more into a buffer as large as a block; only metadata's small writes gather in it. Readable,
-            // so that the data pipeline can read a file back from the image to prove a later file its duplicate.
-            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 64 << 10))
+            // Direct I/O: the image goes from one aligned window to the device, not through newly allocated page-cache
+            // pages (DirectIoFileStream says why that matters). Readable, so that the data pipeline can read a file
+            // back from the image to prove a later file its duplicate.
+            await using (var stream = new DirectIoFileStream(temporary, FileMode.Create))
             {
                 result = await WriteAsync(source, stream, options, progress, cancellationToken).ConfigureAwait(false);
             }

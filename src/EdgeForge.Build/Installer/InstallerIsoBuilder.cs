@@ -195,9 +195,9 @@ public sealed class InstallerIsoBuilder(BuildPlan plan, InstallerIsoOptions opti
         try
         {
             // One file from the first byte on: the tail (the SquashFS) is written straight into its extent, then the
-            // ISO around it — no temporary copy of the root filesystem image ever exists. A 64 KiB buffer: the SquashFS
-            // and ISO writers write in blocks of at least that, which then go to write(2) without a copy.
-            await using var file = new FileStream(partialIso, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 << 10);
+            // ISO around it — no temporary copy of the root filesystem image ever exists. Direct I/O: the image goes
+            // from one aligned window to the device, not through newly allocated page-cache pages (see DirectIoFileStream).
+            await using var file = new DirectIoFileStream(partialIso, FileMode.Create);
             var tailOnDisk = Task.CompletedTask;
             if (tail is not null)
             {

@@ -217,24 +217,36 @@ public sealed class Iso9660Writer
         return Task.CompletedTask;
     }
 
-    /// <summary>The SHA-256 of the first <paramref name="length"/> bytes of the written image, read back (from the page cache, normally).</summary>
+    /// <summary>
+    /// The SHA-256 of the first <paramref name="length"/> bytes of the written image, read back. Reading and hashing
+    /// overlap: the next chunk is read on another thread while this one is hashed (the image may come from the device,
+    /// not the page cache, when it was written with direct I/O). The stream is only ever used by one thread at a time.
+    /// </summary>
     private static async Task<string> HashBackAsync(Stream output, long length, CancellationToken cancellationToken)
     {
+        const int Chunk = 4 << 20;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        byte[] current = System.Buffers.ArrayPool<byte>.Shared.Rent(Chunk), next = System.Buffers.ArrayPool<byte>.Shared.Rent(Chunk);
+        Task<int>? reading = null;
         try
         {
             output.Position = 0;
-            for (long done = 0; done < length;)
+            Task<int> ReadChunk(byte[] into, long at) => Task.Run(() =>
             {
-                var read = await output.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw new IOException($"the image ends at {done} bytes, before the {length} it was written with");
-                }
+                var want = (int)Math.Min(Chunk, length - at);
+                var read = output.ReadAtLeast(into.AsSpan(0, want), want, throwOnEndOfStream: false);
+                return read == want ? read : throw new IOException($"the image ends at {at + read} bytes, before the {length} it was written with");
+            }, cancellationToken);
 
-                sha.AppendData(buffer, 0, read);
+            long done = 0;
+            reading = length > 0 ? ReadChunk(current, 0) : null;
+            while (reading is not null)
+            {
+                var read = await reading.ConfigureAwait(false);
                 done += read;
+                reading = done < length ? ReadChunk(next, done) : null;
+                sha.AppendData(current, 0, read);
+                (current, next) = (next, current);
             }
 
             output.Position = length;
@@ -242,7 +254,14 @@ public sealed class Iso9660Writer
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            // A read still running (the hash failed or was cancelled) must end before its buffer goes back to the pool.
+            if (reading is not null)
+            {
+                await reading.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
+            System.Buffers.ArrayPool<byte>.Shared.Return(current);
+            System.Buffers.ArrayPool<byte>.Shared.Return(next);
         }
     }
 }
