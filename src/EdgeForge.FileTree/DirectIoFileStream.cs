@@ -31,6 +31,9 @@ public sealed class DirectIoFileStream : Stream
     /// <summary>The bytes cached for writing (and for reading): large enough that each write-back is one efficient device request.</summary>
     public const int WindowSize = 4 << 20;
 
+    /// <summary>The least a read outside the window fetches: one SquashFS block of 64 KiB and more in one request.</summary>
+    private const int MinimumRead = 128 << 10;
+
     private readonly SafeFileHandle _handle;
     private readonly unsafe byte* _window;
     private readonly unsafe byte* _readBuffer;
@@ -147,7 +150,7 @@ public sealed class DirectIoFileStream : Stream
             {
                 if (_readStart < 0 || _position < _readStart || _position >= _readStart + _readLength)
                 {
-                    FillReadBuffer(_position - _position % Alignment);
+                    FillReadBuffer(_position - _position % Alignment, want);
                 }
 
                 var at = (int)(_position - _readStart);
@@ -292,12 +295,20 @@ public sealed class DirectIoFileStream : Stream
         window[Math.Min(read, existing)..].Clear();
     }
 
-    /// <summary>Reads the blocks from <paramref name="start"/>; a range the file has not reached on disk yet (a hole left by seeking past the end) reads as zeros.</summary>
-    private unsafe void FillReadBuffer(long start)
+    /// <summary>
+    /// Reads the blocks from <paramref name="start"/> that hold the <paramref name="want"/> bytes asked for at the
+    /// position — the whole buffer when the read carries on from the last one (a sequential read: the read-back hash),
+    /// else at least <see cref="MinimumRead"/> (a duplicate's blocks read back between two writes should not cost a
+    /// 4 MiB device read). A range the file has not reached on disk yet (a hole left by seeking past the end) reads as zeros.
+    /// </summary>
+    private unsafe void FillReadBuffer(long start, int want)
     {
-        var buffer = new Span<byte>(_readBuffer, WindowSize);
+        var sequential = _readStart >= 0 && start == _readStart + _readLength - _readLength % Alignment;
+        var span = (int)(_position - start) + want;
+        var size = sequential ? WindowSize : Math.Min(WindowSize, Math.Max(MinimumRead, (span + Alignment - 1) / Alignment * Alignment));
+        var buffer = new Span<byte>(_readBuffer, size);
         var read = ReadAt(buffer, start);
-        _readLength = (int)Math.Min(WindowSize, _length - start);
+        _readLength = (int)Math.Min(size, _length - start);
         if (read < _readLength)
         {
             buffer[read.._readLength].Clear();
