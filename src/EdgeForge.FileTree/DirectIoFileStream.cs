@@ -35,6 +35,7 @@ public sealed class DirectIoFileStream : Stream
     private const int MinimumRead = 128 << 10;
 
     private readonly SafeFileHandle _handle;
+    private readonly bool _readOnly;
     private readonly unsafe byte* _window;
     private readonly unsafe byte* _readBuffer;
     private long _windowStart;
@@ -48,8 +49,23 @@ public sealed class DirectIoFileStream : Stream
 
     /// <summary>Opens <paramref name="path"/> for reading and writing (<paramref name="mode"/> as for <see cref="FileStream"/>), with direct I/O where the file system allows it.</summary>
     public DirectIoFileStream(string path, FileMode mode)
+        : this(path, mode, FileAccess.ReadWrite)
     {
-        _handle = File.OpenHandle(path, mode, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> with <paramref name="access"/>: <see cref="FileAccess.Read"/> shares the file with
+    /// other readers and never writes; <see cref="FileAccess.ReadWrite"/> owns it.
+    /// </summary>
+    public DirectIoFileStream(string path, FileMode mode, FileAccess access)
+    {
+        if (access is not (FileAccess.Read or FileAccess.ReadWrite))
+        {
+            throw new ArgumentOutOfRangeException(nameof(access), access, "a direct-I/O stream reads, or reads and writes");
+        }
+
+        _readOnly = access == FileAccess.Read;
+        _handle = File.OpenHandle(path, mode, access, _readOnly ? FileShare.Read : FileShare.None);
         IsDirect = TrySetDirect(_handle, true);
         _diskLength = _length = RandomAccess.GetLength(_handle);
         unsafe
@@ -58,7 +74,15 @@ public sealed class DirectIoFileStream : Stream
             _readBuffer = (byte*)NativeMemory.AlignedAlloc(WindowSize, Alignment);
         }
 
-        LoadWindow(0);
+        if (_readOnly)
+        {
+            // No window to write into: one that no position falls in, so every read goes through the read buffer.
+            _windowStart = -WindowSize;
+        }
+        else
+        {
+            LoadWindow(0);
+        }
     }
 
     /// <summary>Whether the bytes bypass the page cache (false where the file system refused <c>O_DIRECT</c>).</summary>
@@ -69,7 +93,7 @@ public sealed class DirectIoFileStream : Stream
 
     public override bool CanRead => !_disposed;
     public override bool CanSeek => !_disposed;
-    public override bool CanWrite => !_disposed;
+    public override bool CanWrite => !_disposed && !_readOnly;
     public override long Length => _length;
 
     public override long Position
@@ -99,6 +123,11 @@ public sealed class DirectIoFileStream : Stream
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_readOnly)
+        {
+            throw new NotSupportedException("the stream was opened for reading");
+        }
+
         InvalidateRead(_position, buffer.Length);
         while (!buffer.IsEmpty)
         {
@@ -219,6 +248,11 @@ public sealed class DirectIoFileStream : Stream
     public override unsafe void SetLength(long value)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_readOnly)
+        {
+            throw new NotSupportedException("the stream was opened for reading");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(value);
         WriteBackWindow();
         RandomAccess.SetLength(_handle, value);

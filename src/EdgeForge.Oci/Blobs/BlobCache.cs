@@ -1,3 +1,4 @@
+using EdgeForge.FileTree;
 using EdgeForge.Oci.Model;
 
 namespace EdgeForge.Oci.Blobs;
@@ -41,7 +42,9 @@ public sealed class BlobCache
     {
         try
         {
-            return new FileStream(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            // Blobs are written and read with direct I/O: each is read once per use, start to end, and its pages in
+            // the page cache would cost more to allocate than the device read (DirectIoFileStream says why).
+            return new DirectIoFileStream(PathOf(digest), FileMode.Open, FileAccess.Read);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -62,9 +65,10 @@ public sealed class BlobCache
         try
         {
             await using (var verifying = new DigestVerifyingStream(content, digest, size, $"blob {digest}", leaveOpen: true))
-            await using (var file = OpenNewFile(temp))
+            // Direct I/O: a pulled layer goes to the device without allocating page-cache pages for it (see TryOpen).
+            await using (var file = new DirectIoFileStream(temp, FileMode.CreateNew))
             {
-                await verifying.CopyToAsync(file, 1 << 16, cancellationToken).ConfigureAwait(false);
+                await verifying.CopyToAsync(file, 1 << 20, cancellationToken).ConfigureAwait(false);
             }
 
             File.Move(temp, final, overwrite: true);

@@ -199,7 +199,8 @@ public sealed class BlobLayer(string path, Descriptor descriptor, Digest diffId)
 
     public Task<Stream> OpenCompressedAsync(CancellationToken cancellationToken = default)
     {
-        Stream file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        // Cached blobs are read with direct I/O, as BlobCache writes and reads them.
+        Stream file = new DirectIoFileStream(path, FileMode.Open, FileAccess.Read);
         return Task.FromResult<Stream>(new DigestVerifyingStream(file, descriptor.Digest, descriptor.Size, $"layer {descriptor.Digest}"));
     }
 
@@ -210,7 +211,7 @@ public sealed class BlobLayer(string path, Descriptor descriptor, Digest diffId)
     /// </summary>
     public Task<Stream> OpenUncompressedAsync(CancellationToken cancellationToken = default)
     {
-        Stream compressed = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        Stream compressed = new DirectIoFileStream(path, FileMode.Open, FileAccess.Read);
         return Task.FromResult<Stream>(new DigestVerifyingStream(LayerCompressionCodec.Decompress(compressed, MediaTypes.CompressionOf(descriptor.MediaType)), diffId, -1,
             $"layer {descriptor.Digest} (uncompressed)"));
     }
