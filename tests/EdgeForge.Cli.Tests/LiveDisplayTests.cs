@@ -19,9 +19,10 @@ public sealed class LiveDisplayTests
     {
         using var work = new TestDirectory();
         var tree = Directory.CreateDirectory(work.Combine("tree")).FullName;
-        // Random data at gzip -9 compresses slowly enough (seconds) that the display is seen while the step runs.
+        // Random data at gzip -9 on one compressor thread takes seconds (192 MiB: ~4 s here; the direct-I/O image
+        // made 96 MiB on two threads a 1 s run, which a 100 ms sampler once missed), so the live line is seen many times.
         var block = new byte[1 << 20];
-        for (var file = 0; file < 2; file++)
+        for (var file = 0; file < 4; file++)
         {
             using var output = File.Create(Path.Combine(tree, $"random-{file}.bin"));
             for (var i = 0; i < 48; i++)
@@ -32,7 +33,7 @@ public sealed class LiveDisplayTests
         }
 
         var image = work.Combine("tree.squashfs");
-        using var tmux = TmuxSession.Start($"{Quote(EdgeforgeCli.LauncherPath)} fs squashfs {Quote(tree)} -o {Quote(image)} --comp gzip --level 9", Terminal);
+        using var tmux = TmuxSession.Start($"{Quote(EdgeforgeCli.LauncherPath)} fs squashfs {Quote(tree)} -o {Quote(image)} --comp gzip --level 9 --processors 1", Terminal);
         var (screens, exitCode) = tmux.WaitForExit(TimeSpan.FromMinutes(5));
 
         exitCode.ShouldBe(0, string.Join("\n----\n", screens));
